@@ -1,0 +1,475 @@
+/**
+ * Shapes of what the probes measure. Every value here is JSON-serialisable: a checkpoint
+ * measures once (collect), the specs read these shapes, the record stores them.
+ *
+ * Failure classification (DESIGN.md "Result states"):
+ * - `failure: "target"`  -> the check is a FAIL: the target is unreachable, timed out, answered
+ *   with an HTTP error, answered wrongly, or the probe measured nothing (zero samples/rows/events).
+ * - `failure: "monitor"` -> the check is an ERROR: the monitor could not parse what it got
+ *   (unknown report format, truncated JSON, non-Prometheus text) or the monitor itself failed.
+ * Messages are one line and say what happened, e.g.
+ * "target unreachable: GET http://127.0.0.1:8787/health: connect ECONNREFUSED (timeout 5000 ms)".
+ */
+
+export type ProbeFailureKind = "target" | "monitor";
+
+export type ProbeResult<T> =
+  | { ok: true; data: T; durationMs: number }
+  | { ok: false; failure: ProbeFailureKind; message: string; durationMs: number };
+
+export type ProbeName =
+  | "health"
+  | "latency"
+  | "errorRate"
+  | "resources"
+  | "logs"
+  | "audit"
+  | "validation"
+  | "dataQuality"
+  | "cutover"
+  | "testSuite";
+
+/* ------------------------------------------------------------------ health */
+
+export interface HealthEndpointCheck {
+  name: string;
+  url: string;
+  /** null when there was no HTTP answer at all. */
+  httpStatus: number | null;
+  ok: boolean;
+  responseMs: number;
+  /** One line, set when ok is false. */
+  error?: string;
+}
+
+export interface HealthMeasurement {
+  url: string;
+  httpStatus: number;
+  responseMs: number;
+  /** Value of the configured status field, as a string (null when absent). */
+  status: string | null;
+  /** status is one of the configured ok values. */
+  statusOk: boolean;
+  version: string | null;
+  expectedVersionAfterCutover: string;
+  expectedVersionBeforeCutover: string;
+  /** version === expectedVersionAfterCutover (V2 active). */
+  postCutoverVersionActive: boolean;
+  uptimeSeconds: number | null;
+  pid: number | null;
+  lastRun: { runId: string | null; result: string | null; finishedAt: string | null; error: string | null } | null;
+  /** The whole body as returned (for evidence). */
+  body: unknown;
+  extraEndpoints: HealthEndpointCheck[];
+}
+
+/* ------------------------------------------------------------- KPI latency */
+
+export interface DistributionSummary {
+  count: number;
+  min: number;
+  p50: number;
+  p95: number;
+  mean: number;
+  max: number;
+}
+
+export interface LatencySample {
+  index: number;
+  /** Epoch ms when the request was sent. */
+  at: number;
+  endToEndMs: number;
+  /** From Server-Timing (`compute;dur=`); null when absent. */
+  serverMs: number | null;
+  /** null when no HTTP answer (connection error, timeout). */
+  httpStatus: number | null;
+  ok: boolean;
+  requestId: string | null;
+  error?: string;
+}
+
+export interface KpiComparison {
+  name: string;
+  /** Dot path in the response where the value was read. */
+  path: string;
+  expected: number | null;
+  actual: number | null;
+  /** |actual - expected|, null when either is missing. */
+  diff: number | null;
+  tolerance: number;
+  match: boolean;
+}
+
+export interface LatencyMeasurement {
+  url: string;
+  tapePath: string;
+  tapeRows: number;
+  samplesRequested: number;
+  samples: LatencySample[];
+  okCount: number;
+  failedCount: number;
+  /** HTTP status (or "error" for no answer) -> count. */
+  statusCounts: Record<string, number>;
+  /** Over successful samples only; null when none succeeded. */
+  endToEndMs: DistributionSummary | null;
+  /** Over samples that carried Server-Timing; null when none did. */
+  serverMs: DistributionSummary | null;
+  /** Comparison of the first successful response with the golden expected values. */
+  kpis: KpiComparison[];
+  kpisMatch: boolean;
+  /** Successful responses whose KPI values differed from the golden values. */
+  kpiMismatchSamples: number;
+}
+
+/* -------------------------------------------------------------- error rate */
+
+/** Raw cumulative counters, persisted in the record and passed back as ctx.previous.counters. */
+export interface RawCounters {
+  source: "metrics" | "logs";
+  /** Epoch ms of the reading. */
+  at: number;
+  requests: number;
+  failedRequests: number;
+  runs: number;
+  failedRuns: number;
+  /** Label value -> count for failed requests (e.g. {"500": 3}). */
+  failedRequestsByLabel: Record<string, number>;
+  processStartTimeSeconds: number | null;
+  /** Log fallback only: where the counting scan stopped. */
+  logCursor?: LogState;
+}
+
+export interface ErrorRateWindow {
+  /** Epoch ms of the previous reading, null when counted from the process start. */
+  fromMs: number | null;
+  toMs: number;
+  requests: number;
+  failedRequests: number;
+  runs: number;
+  failedRuns: number;
+  failedRequestsByLabel: Record<string, number>;
+}
+
+export interface ErrorRateMeasurement {
+  source: "metrics" | "logs";
+  /** Why the log fallback was used, when it was. */
+  fallbackReason?: string;
+  window: ErrorRateWindow;
+  /** (failedRequests + failedRuns) / (requests + runs) x 100. */
+  errorRatePercent: number;
+  /** The process start time changed since the previous reading: window counted from zero. */
+  restarted: boolean;
+  /** No previous counters: window counted from the process start. */
+  firstReading: boolean;
+  /** Persist these: they are ctx.previous.counters next time. */
+  counters: RawCounters;
+}
+
+/* --------------------------------------------------------------- resources */
+
+export interface ResourceSample {
+  /** Epoch ms. */
+  at: number;
+  rssMb: number;
+  /** % of one core since the previous sample (can exceed 100). */
+  cpuPercent: number;
+}
+
+export interface ResourcesMeasurement {
+  pid: number;
+  pidFile: string;
+  windowMs: number;
+  intervalMs: number;
+  /** The first pidusage reading (a 0-delta for CPU) is discarded. */
+  samples: ResourceSample[];
+  rssMbMax: number;
+  rssMbLast: number;
+  cpuPercentMean: number;
+  cpuPercentMax: number;
+}
+
+/* -------------------------------------------------------------------- logs */
+
+export interface LogState {
+  path: string;
+  inode: number;
+  /** Byte offset after the last complete line scanned. */
+  offset: number;
+  size: number;
+}
+
+export interface LogSampleLine {
+  level: string;
+  /** Byte offset of the line in the file. */
+  offset: number;
+  line: string;
+}
+
+/** Level names as the target writes them, grouped by the monitor's categories. */
+export interface LogLevelNames {
+  error: string[];
+  warn: string[];
+  critical: string[];
+}
+
+export interface LogScanResult {
+  fromOffset: number;
+  /** Offset after the last complete line (an unterminated last line is left for next time). */
+  endOffset: number;
+  bytesScanned: number;
+  linesScanned: number;
+  /** Lines the pattern did not match (no level). */
+  unmatchedLines: number;
+  /** Level as written -> count. */
+  countsByLevel: Record<string, number>;
+  errors: number;
+  warnings: number;
+  critical: number;
+  /** Up to maxSamples per category, first seen first. */
+  samples: { error: LogSampleLine[]; warn: LogSampleLine[]; critical: LogSampleLine[] };
+  /** `ts` group of the last matched line, if the pattern has one. */
+  lastLineTs: string | null;
+}
+
+export interface LogTotals {
+  countsByLevel: Record<string, number>;
+  errors: number;
+  warnings: number;
+  critical: number;
+  linesScanned: number;
+}
+
+export interface LogsMeasurement {
+  path: string;
+  /** The file was replaced (inode changed): scanned from 0. */
+  rotated: boolean;
+  /** The file shrank below the saved offset: scanned from 0. */
+  truncated: boolean;
+  /** Scan of this checkpoint (since the previous one). */
+  sinceLastCheckpoint: LogScanResult;
+  /** Cumulative since cutover: previous totals + this scan. Persist as logTotalsSinceCutover. */
+  sinceCutover: LogTotals;
+  linesScanned: number;
+  bytesScanned: number;
+  /** `ts` of the newest line seen (this scan, else null). */
+  lastLineAt: string | null;
+  fileMtimeMs: number;
+  fileSize: number;
+  /** Persist as ctx.previous.logState. */
+  state: LogState;
+}
+
+/* ------------------------------------------------------------------- audit */
+
+export interface AuditWatermark {
+  source: "sqlite" | "jsonl" | "postgres";
+  /** Max row id (sqlite/postgres) or byte offset (jsonl) seen. */
+  position: number;
+  /** Newest event timestamp seen. */
+  timestamp: string | null;
+}
+
+export interface AuditRunEvents {
+  runId: string;
+  eventCount: number;
+  complete: boolean;
+}
+
+export interface AuditMeasurement {
+  source: "sqlite" | "jsonl" | "postgres";
+  location: string;
+  eventsPerCalculation: number;
+  /** (a) The probe's own calculation. */
+  probeCalculation: {
+    requestId: string;
+    httpStatus: number;
+    eventCount: number;
+    events: { event: string; status: string | null }[];
+    expectedEvents: string[];
+    missingEvents: string[];
+    /** eventCount === eventsPerCalculation and no expected event missing. */
+    complete: boolean;
+  };
+  /** (b) Events since the previous checkpoint (excluding the probe's own calculation). */
+  sinceLastCheckpoint: {
+    from: AuditWatermark | null;
+    eventCount: number;
+    /** Events per run id in the window. */
+    runs: AuditRunEvents[];
+    /** Events per request id in the window (other than the probe's). */
+    requests: number;
+    /** Runs in the window with fewer events than eventsPerCalculation. */
+    incompleteRuns: AuditRunEvents[];
+    /** Runs that finished in the window (from run summaries) with no audit event at all. */
+    runsWithoutEvents: string[];
+    /** Number of runs that finished in the window per run summaries (null when not configured). */
+    runsFinished: number | null;
+  };
+  totalEvents: number;
+  /** Persist as ctx.previous.auditWatermark. */
+  watermark: AuditWatermark;
+}
+
+/* -------------------------------------------------------------- validation */
+
+export interface ValidationCheck {
+  name: string;
+  present: boolean;
+  status: string | null;
+  details: Record<string, unknown>;
+}
+
+export interface ValidationMeasurement {
+  command: string[];
+  exitCode: number | null;
+  timedOut: boolean;
+  commandDurationMs: number;
+  stdoutTail: string;
+  stderrTail: string;
+  reportPath: string;
+  /** The report was written by this run (mtime or timestamp after the command started). */
+  reportFresh: boolean;
+  reportTimestamp: string | null;
+  reportMtimeMs: number;
+  status: string;
+  /** Classified status: "PASS" | "WARN" | "FAIL" per configured values. */
+  verdict: "PASS" | "WARN" | "FAIL";
+  issues: unknown[];
+  checks: ValidationCheck[];
+  missingChecks: string[];
+  /** Newest per-run report matching the glob, if any. */
+  perRunReport: { path: string; mtimeMs: number } | null;
+}
+
+/* ------------------------------------------------------------ data quality */
+
+export interface DataQualityMeasurement {
+  rowsFile: string;
+  rowCount: number;
+  columns: string[];
+  requiredColumns: string[];
+  missingColumns: string[];
+  /** Empty cells per column. */
+  nullsByColumn: Record<string, number>;
+  totalNulls: number;
+  key: string;
+  /** Rows whose key was already seen. */
+  duplicateRows: number;
+  duplicateKeyExamples: string[];
+  inputFile: string | null;
+  inputRowCount: number | null;
+  rowCountMatchesInput: boolean | null;
+  newestOutput: { path: string; mtimeMs: number; ageSeconds: number };
+  maxAgeSeconds: number;
+  fresh: boolean;
+  kpiFile: { path: string; readable: boolean; error?: string; content?: unknown };
+}
+
+/* ----------------------------------------------------------------- cutover */
+
+export interface CutoverPhaseResult {
+  index: number;
+  name: string;
+  result: "SUCCESS" | "FAILED" | "MISSING";
+  reason?: string;
+}
+
+export interface CutoverLogParse {
+  path: string;
+  mtimeMs: number;
+  phases: CutoverPhaseResult[];
+  allPhasesSucceeded: boolean;
+  warnings: string[];
+  completed: boolean;
+  completionLine: string | null;
+  /** duration_ms from the completion line, when present. */
+  reportedDurationMs: number | null;
+  failedPhase: string | null;
+}
+
+export interface CutoverMeasurement {
+  skipped: boolean;
+  reason?: string;
+  versionBefore: string | null;
+  command: string[];
+  exitCode: number | null;
+  timedOut: boolean;
+  commandDurationMs: number | null;
+  /** Epoch ms when the command started (the cutover start), null when skipped. */
+  startedAtMs: number | null;
+  /** Last lines of the command's output (also streamed to ctx.onLine). */
+  output: { stream: "stdout" | "stderr"; line: string }[];
+  /** Parse of the newest cutover log; null when none exists. */
+  log: CutoverLogParse | null;
+  /** The newest log was written by this run. */
+  logFresh: boolean;
+  rollback: { dir: string | null; exists: boolean; checksumsFile: string | null; checksumsPresent: boolean };
+}
+
+/* -------------------------------------------------------------- test suite */
+
+export interface JunitSummary {
+  total: number;
+  failed: number;
+  errors: number;
+  skipped: number;
+  passed: number;
+  failedNames: string[];
+  testcases: number;
+}
+
+export interface TestSuiteMeasurement extends JunitSummary {
+  command: string[];
+  exitCode: number | null;
+  timedOut: boolean;
+  commandDurationMs: number;
+  junitPath: string;
+  junitFresh: boolean;
+  expectedTotal: number | null;
+  /** total >= expectedTotal and failed + errors === 0; null when no expectation. */
+  meetsExpected: boolean | null;
+  stdoutTail: string;
+}
+
+/* ------------------------------------------------------- checkpoint scope */
+
+/** State carried from one checkpoint to the next (the lead persists it in the record). */
+export interface ProbeState {
+  counters?: RawCounters;
+  logState?: LogState;
+  auditWatermark?: AuditWatermark;
+  logTotalsSinceCutover?: LogTotals;
+}
+
+export interface ProbeContext {
+  previous?: ProbeState;
+  /** hour0: cut over even when V2 is already active. */
+  force?: boolean;
+  /** Live output of commands (cutover, validation, test suite). */
+  onLine?: (stream: "stdout" | "stderr", line: string) => void;
+  now: () => number;
+  /** Label of the checkpoint (e.g. scheduled time); defaults to startedAt. */
+  checkpoint?: string;
+  /** Requests the monitor itself sent in this checkpoint (log-based error rate fallback). */
+  requestsSentByMonitor?: number;
+}
+
+export interface Measurements {
+  phase: string;
+  checkpoint: string;
+  startedAt: string;
+  finishedAt: string;
+  probes: ProbeName[];
+  health?: ProbeResult<HealthMeasurement>;
+  latency?: ProbeResult<LatencyMeasurement>;
+  errorRate?: ProbeResult<ErrorRateMeasurement>;
+  resources?: ProbeResult<ResourcesMeasurement>;
+  logs?: ProbeResult<LogsMeasurement>;
+  audit?: ProbeResult<AuditMeasurement>;
+  validation?: ProbeResult<ValidationMeasurement>;
+  dataQuality?: ProbeResult<DataQualityMeasurement>;
+  cutover?: ProbeResult<CutoverMeasurement>;
+  testSuite?: ProbeResult<TestSuiteMeasurement>;
+  /** New state to persist; pieces not measured this time are carried over from ctx.previous. */
+  state: ProbeState;
+}
