@@ -1,0 +1,371 @@
+import path from "node:path";
+import { z } from "zod";
+
+/**
+ * The target part of the configuration: everything a probe reads from the watched pipeline,
+ * as data. Defaults describe the bundled reference pipeline (pipeline/CONTRACT.md); another
+ * pipeline, with other names and formats, is watched by overriding these values only.
+ *
+ * Paths: relative file paths resolve against `stateDir` (see resolveTargetPath), except the
+ * golden tape and its expected values, which belong to the monitor and resolve against the
+ * monitor's cwd. Commands are argv arrays run without a shell; in argv and `commandEnv`,
+ * `${stateDir}`, `${port}` and `${baseUrl}` are replaced by the target's values.
+ */
+
+const regexString = z.string().refine(
+  (s) => {
+    try {
+      new RegExp(s);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: "expected a valid regular expression" },
+);
+
+const argv = z.array(z.string().min(1)).min(1, { message: "expected a command as a non-empty argv array" });
+
+const tsx = "node_modules/.bin/tsx";
+const cli = "pipeline/cli.ts";
+
+const healthSchema = z
+  .object({
+    path: z.string().default("/health"),
+    /** Dot paths in the health JSON. */
+    statusField: z.string().default("status"),
+    versionField: z.string().default("version"),
+    uptimeField: z.string().nullable().default("uptime_s"),
+    pidField: z.string().nullable().default("pid"),
+    lastRunField: z.string().nullable().default("last_run"),
+    lastRunIdField: z.string().default("run_id"),
+    lastRunResultField: z.string().default("result"),
+    lastRunFinishedAtField: z.string().default("finished_at"),
+    lastRunErrorField: z.string().default("error"),
+    /** Status values that mean healthy. */
+    okValues: z.array(z.string()).min(1).default(["ok"]),
+    expectedVersionAfterCutover: z.string().default("v2"),
+    expectedVersionBeforeCutover: z.string().default("v1"),
+    /** Further endpoints that must answer 2xx (path relative to baseUrl, or a full URL). */
+    extraEndpoints: z
+      .array(z.object({ name: z.string(), url: z.string() }))
+      .default([]),
+  })
+  .prefault({});
+
+const kpiSchema = z
+  .object({
+    path: z.string().default("/kpis"),
+    method: z.enum(["POST", "PUT", "GET"]).default("POST"),
+    contentType: z.string().default("text/csv"),
+    /** Golden tape, relative to the monitor's cwd. */
+    goldenTape: z.string().default("fixtures/loans-1k.csv"),
+    /** `{kpis:{PAR30,PAR90,CollectionRate,PortfolioHealth}}` (numbers), relative to the monitor's cwd. */
+    expectedValues: z.string().default("fixtures/loans-1k.expected.json"),
+    /** Where each expected KPI (key of expected.kpis) sits in the response: dot paths. */
+    responsePaths: z.record(z.string(), z.string()).default({
+      PAR30: "kpis.PAR30.value",
+      PAR90: "kpis.PAR90.value",
+      CollectionRate: "kpis.CollectionRate.value",
+      PortfolioHealth: "kpis.PortfolioHealth.value",
+    }),
+    /** Absolute tolerance when comparing KPI values. */
+    tolerance: z.number().nonnegative().default(1e-6),
+    serverTimingMetric: z.string().default("compute"),
+    requestIdHeader: z.string().default("X-Request-Id"),
+    samples: z.number().int().positive().default(30),
+    concurrency: z.number().int().positive().default(1),
+  })
+  .prefault({});
+
+const logFallbackSchema = z
+  .object({
+    /** Pipeline log scanned for the counts (relative to stateDir). */
+    path: z.string().default("logs/pipeline.log"),
+    /** A KPI request line (any result); null: requests = failed requests + the monitor's own requests. */
+    requestLine: regexString.nullable().default(null),
+    failedRequestLine: regexString.default("\\[(?:ERROR|CRITICAL)\\] .*(?:POST /kpis|kpi request)"),
+    failedRunLine: regexString.default("\\[(?:ERROR|CRITICAL)\\] .*run failed"),
+    successfulRunLine: regexString.default("\\[INFO\\] .*run finished"),
+  })
+  .prefault({});
+
+const metricsSchema = z
+  .object({
+    /** null when the target has no metrics endpoint (then the log fallback is used). */
+    path: z.string().nullable().default("/metrics"),
+    requestsCounter: z.string().default("loan_pipeline_kpi_requests_total"),
+    requestsLabel: z.string().default("code"),
+    /** Label values matching this are failed requests. */
+    requestsFailureRegex: regexString.default("^5"),
+    runsCounter: z.string().default("loan_pipeline_runs_total"),
+    runsLabel: z.string().default("result"),
+    runsFailureValues: z.array(z.string()).default(["failure"]),
+    processStartTime: z.string().default("process_start_time_seconds"),
+    logFallback: logFallbackSchema,
+  })
+  .prefault({});
+
+const processSchema = z
+  .object({
+    pidFile: z.string().default("pipeline.pid"),
+    cpuWindowMs: z.number().int().positive().default(1000),
+    cpuSampleIntervalMs: z.number().int().positive().default(200),
+  })
+  .prefault({});
+
+const logsSchema = z
+  .object({
+    path: z.string().default("logs/pipeline.log"),
+    /** Matched at the start of each line; must have a named group `level` (optionally `ts`). */
+    linePattern: regexString
+      .refine((s) => s.includes("(?<level>"), { message: "expected a named group (?<level>...)" })
+      .default("^(?<ts>\\S+) \\[(?<level>[A-Z]+)\\] "),
+    levels: z
+      .object({
+        error: z.array(z.string()).default(["ERROR"]),
+        warn: z.array(z.string()).default(["WARN", "WARNING"]),
+        critical: z.array(z.string()).default(["CRITICAL", "FATAL"]),
+      })
+      .prefault({}),
+    maxSampleLines: z.number().int().nonnegative().default(5),
+  })
+  .prefault({});
+
+const expectedEvents = ["calculate_all", "kpi_calculated", "composite_kpi_calculated"];
+
+const auditSourceSchema = z.discriminatedUnion("kind", [
+  z.object({
+    kind: z.literal("sqlite"),
+    path: z.string().default("audit/audit.db"),
+    table: z.string().default("audit_events"),
+    columns: z
+      .object({
+        id: z.string().default("id"),
+        requestId: z.string().default("request_id"),
+        runId: z.string().default("run_id"),
+        timestamp: z.string().default("timestamp"),
+        event: z.string().default("event"),
+        status: z.string().default("status"),
+      })
+      .prefault({}),
+    busyTimeoutMs: z.number().int().nonnegative().default(2000),
+  }),
+  z.object({
+    kind: z.literal("jsonl"),
+    path: z.string().default("audit/audit.jsonl"),
+    /** Dot paths in each JSON line. */
+    fields: z
+      .object({
+        requestId: z.string().default("request_id"),
+        runId: z.string().default("run_id"),
+        timestamp: z.string().default("timestamp"),
+        event: z.string().default("event"),
+        status: z.string().default("status"),
+      })
+      .prefault({}),
+  }),
+  z.object({
+    kind: z.literal("postgres"),
+    /** Name of the environment variable holding the connection string (never the secret itself). */
+    connectionStringEnv: z.string().default("AUDIT_DATABASE_URL"),
+    table: z.string().default("audit_events"),
+    columns: z
+      .object({
+        id: z.string().default("id"),
+        requestId: z.string().default("request_id"),
+        runId: z.string().default("run_id"),
+        timestamp: z.string().default("timestamp"),
+        event: z.string().default("event"),
+        status: z.string().default("status"),
+      })
+      .prefault({}),
+  }),
+]);
+
+const auditSchema = z
+  .object({
+    source: auditSourceSchema.prefault({ kind: "sqlite" }),
+    eventsPerCalculation: z.number().int().positive().default(6),
+    /** Event names that one calculation must contain (each at least once). */
+    expectedEvents: z.array(z.string()).default(expectedEvents),
+    /** How long to wait for the probe's own events to land in the store. */
+    settleMs: z.number().int().nonnegative().default(2000),
+    /** Run summaries, to find runs in the window with no audit event; null when the target has none. */
+    runSummaries: z
+      .object({
+        glob: z.string().default("logs/runs/*/summary.json"),
+        runIdField: z.string().default("run_id"),
+        finishedAtField: z.string().default("finished_at"),
+        resultField: z.string().nullable().default("result"),
+        /** Only runs with these results are expected to have audit events. */
+        auditedResults: z.array(z.string()).default(["success"]),
+      })
+      .nullable()
+      .prefault({}),
+  })
+  .prefault({});
+
+const validationSchema = z
+  .object({
+    command: argv.default([tsx, cli, "validate"]),
+    cwd: z.string().nullable().default(null),
+    timeoutMs: z.number().int().positive().default(120_000),
+    reportPath: z.string().default("production_validation_report.json"),
+    perRunGlob: z.string().nullable().default("logs/validation_*.json"),
+    /** Dot paths in the report. */
+    fields: z
+      .object({
+        status: z.string().default("status"),
+        issues: z.string().default("issues"),
+        checks: z.string().default("checks"),
+        timestamp: z.string().nullable().default("timestamp"),
+        checkStatus: z.string().default("status"),
+      })
+      .prefault({}),
+    checkNames: z
+      .array(z.string())
+      .default(["kpi_calculations", "data_integrity", "performance", "error_handling", "audit_trail"]),
+    statusValues: z
+      .object({
+        pass: z.array(z.string()).default(["PASS"]),
+        warn: z.array(z.string()).default(["WARN"]),
+        fail: z.array(z.string()).default(["FAIL"]),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
+const outputsSchema = z
+  .object({
+    local: z
+      .object({
+        dir: z.string().default("outputs"),
+        rowsFile: z.string().default("loans_processed.csv"),
+        key: z.string().default("loan_id"),
+        requiredColumns: z
+          .array(z.string())
+          .default([
+            "loan_id",
+            "total_receivable_usd",
+            "dpd_0_7_usd",
+            "dpd_7_30_usd",
+            "dpd_30_60_usd",
+            "dpd_60_90_usd",
+            "dpd_90_plus_usd",
+            "cash_available_usd",
+            "total_eligible_usd",
+            "par30_usd",
+          ]),
+        /** Input whose row count the output must match (relative to stateDir), or null. */
+        inputFile: z.string().nullable().default("input/loans-10k.csv"),
+        kpiFile: z.string().nullable().default("kpis.json"),
+        maxAgeSeconds: z.number().positive().default(120),
+        csvDelimiter: z.string().default(","),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
+const cutoverSchema = z
+  .object({
+    command: argv.default([tsx, cli, "cutover"]),
+    cwd: z.string().nullable().default(null),
+    timeoutMs: z.number().int().positive().default(300_000),
+    logGlob: z.string().default("logs/cutover_*.log"),
+    phases: z.array(z.string()).default(["preflight", "backup", "deploy", "activate", "verify"]),
+    /** Groups: `index`, `name`, `result`, optional `reason`. */
+    phaseLineRegex: regexString.default(
+      "\\[PHASE (?<index>\\d+)/\\d+\\] (?<name>[\\w-]+): (?<result>SUCCESS|FAILED)\\b ?(?<reason>.*)$",
+    ),
+    successValue: z.string().default("SUCCESS"),
+    /** Optional group `duration` (ms). */
+    completionRegex: regexString.default("CUTOVER COMPLETE(?: duration_ms=(?<duration>\\d+))?"),
+    failureRegex: regexString.default("CUTOVER FAILED(?: phase=(?<phase>\\S+))?"),
+    warningRegex: regexString.default("WARNING:\\s*(?<message>.*)$"),
+    rollbackDirGlob: z.string().default("rollback/*"),
+    checksumsFile: z.string().default("checksums.json"),
+    /** Lines of command output kept in the measurement. */
+    keepOutputLines: z.number().int().nonnegative().default(200),
+  })
+  .prefault({});
+
+const rollbackSchema = z
+  .object({
+    command: argv.default([tsx, cli, "rollback"]),
+    cwd: z.string().nullable().default(null),
+    timeoutMs: z.number().int().positive().default(300_000),
+  })
+  .prefault({});
+
+const testSuiteSchema = z
+  .object({
+    command: argv.default([tsx, cli, "test"]),
+    cwd: z.string().nullable().default(null),
+    timeoutMs: z.number().int().positive().default(300_000),
+    junitPath: z.string().default("reports/junit.xml"),
+    expectedTotal: z.number().int().positive().optional(),
+  })
+  .prefault({});
+
+function defaultPort(): string {
+  return process.env.PIPELINE_PORT || "8787";
+}
+
+export const targetSchema = z.object({
+  /** The target's state directory; relative paths in this section resolve against it. */
+  stateDir: z.string().default(() => process.env.PIPELINE_DIR || ".pipeline"),
+  baseUrl: z
+    .url()
+    .default(() => `http://127.0.0.1:${defaultPort()}`),
+  requestTimeoutMs: z.number().int().positive().default(5000),
+  /** Extra environment for the target's commands (placeholders: ${stateDir}, ${port}, ${baseUrl}). */
+  commandEnv: z.record(z.string(), z.string()).default({
+    PIPELINE_DIR: "${stateDir}",
+    PIPELINE_PORT: "${port}",
+  }),
+  health: healthSchema,
+  kpi: kpiSchema,
+  metrics: metricsSchema,
+  process: processSchema,
+  logs: logsSchema,
+  audit: auditSchema,
+  validation: validationSchema,
+  outputs: outputsSchema,
+  cutover: cutoverSchema,
+  rollback: rollbackSchema,
+  testSuite: testSuiteSchema,
+});
+
+export type TargetConfig = z.infer<typeof targetSchema>;
+export type TargetConfigInput = z.input<typeof targetSchema>;
+
+/** A path of the target: absolute as is, relative against the target's state directory. */
+export function resolveTargetPath(target: Pick<TargetConfig, "stateDir">, p: string): string {
+  return path.isAbsolute(p) ? p : path.resolve(target.stateDir, p);
+}
+
+/** A path of the monitor (golden tape, expected values): relative against the monitor's cwd. */
+export function resolveMonitorPath(p: string): string {
+  return path.resolve(p);
+}
+
+/** Port of the target's base URL (the scheme's default when none is given). */
+export function targetPort(target: Pick<TargetConfig, "baseUrl">): string {
+  const u = new URL(target.baseUrl);
+  return u.port || (u.protocol === "https:" ? "443" : "80");
+}
+
+/** Full URL of an endpoint path (a full URL is returned as is). */
+export function targetUrl(target: Pick<TargetConfig, "baseUrl">, p: string): string {
+  if (/^https?:\/\//i.test(p)) return p;
+  return target.baseUrl.replace(/\/+$/, "") + (p.startsWith("/") ? p : `/${p}`);
+}
+
+/** Replace ${stateDir}, ${port}, ${baseUrl} in a command argument or env value. */
+export function expandTargetPlaceholders(target: Pick<TargetConfig, "stateDir" | "baseUrl">, s: string): string {
+  return s
+    .replaceAll("${stateDir}", path.resolve(target.stateDir))
+    .replaceAll("${port}", targetPort(target))
+    .replaceAll("${baseUrl}", target.baseUrl);
+}
