@@ -1,0 +1,216 @@
+/**
+ * The reference pipeline's command line (see pipeline/CONTRACT.md):
+ *   tsx pipeline/cli.ts <start|stop|status|serve|run-once|cutover|validate|rollback|test|fault> [--dir D] [--port P] ...
+ * Bad arguments: one-line usage error on stderr, exit 2.
+ */
+import fs from "node:fs";
+import { parseArgs } from "node:util";
+import { fetchHealth, isAlive, Logger, paths, parsePort, readActive, readPid, resolveDir, resolvePort, UsageError, errMsg, DEFAULT_INTERVAL_S, type Version } from "./service/common.ts";
+
+const USAGE =
+  "usage: pipeline <start|stop|status|serve|run-once|cutover|validate|rollback|test|fault> [--dir D] [--port P] " +
+  "[--version v1|v2] [--interval S] [--input FILE] [--fault SPEC]... [--allow-faults] [--junit FILE]; fault SPEC...|clear";
+
+const OPTIONS = {
+  dir: { type: "string" },
+  port: { type: "string" },
+  version: { type: "string" },
+  interval: { type: "string" },
+  input: { type: "string" },
+  fault: { type: "string", multiple: true },
+  "allow-faults": { type: "boolean" },
+  junit: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+type OptName = keyof typeof OPTIONS;
+const COMMON: OptName[] = ["dir", "port", "help"];
+const SERVICE_OPTS: OptName[] = [...COMMON, "version", "interval", "input", "fault", "allow-faults"];
+const ALLOWED: Record<string, OptName[]> = {
+  start: SERVICE_OPTS,
+  serve: SERVICE_OPTS,
+  stop: COMMON,
+  status: COMMON,
+  "run-once": [...COMMON, "version", "input", "fault"],
+  cutover: COMMON,
+  validate: COMMON,
+  rollback: COMMON,
+  test: [...COMMON, "junit"],
+  fault: COMMON,
+};
+
+function usageError(msg: string): never {
+  process.stderr.write(`pipeline: ${msg}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function parseVersion(v: string | undefined): Version | undefined {
+  if (v === undefined) return undefined;
+  if (v !== "v1" && v !== "v2") throw new UsageError(`invalid --version "${v}" (expected v1 or v2)`);
+  return v;
+}
+
+function parseInterval(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0.05 || n > 86_400) throw new UsageError(`invalid --interval "${v}" (seconds, 0.05..86400)`);
+  return n;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: true });
+  } catch (e) {
+    usageError(errMsg(e));
+  }
+  const { values, positionals } = parsed;
+  const [cmd, ...rest] = positionals;
+  if (values.help && !cmd) {
+    process.stdout.write(USAGE + "\n");
+    return 0;
+  }
+  if (!cmd) usageError("missing command");
+  const allowed = ALLOWED[cmd];
+  if (!allowed) usageError(`unknown command "${cmd}"`);
+  if (values.help) {
+    process.stdout.write(USAGE + "\n");
+    return 0;
+  }
+  for (const k of Object.keys(values) as OptName[]) if (!allowed.includes(k)) usageError(`option --${k} is not valid for "${cmd}"`);
+  if (cmd !== "fault" && rest.length) usageError(`unexpected argument "${rest[0]}"`);
+
+  let dir: string, port: number, version: Version | undefined, intervalS: number | undefined;
+  try {
+    dir = resolveDir(values.dir);
+    port = values.port !== undefined ? parsePort(values.port) : resolvePort(dir);
+    version = parseVersion(values.version);
+    intervalS = parseInterval(values.interval);
+    if (values.input !== undefined && values.input === "") throw new UsageError("--input needs a file");
+  } catch (e) {
+    if (e instanceof UsageError) usageError(e.message);
+    throw e;
+  }
+  const input = values.input !== undefined ? (await import("node:path")).resolve(values.input) : undefined;
+  const faults = values.fault ?? [];
+  const p = paths(dir);
+
+  switch (cmd) {
+    case "start": {
+      const { startService } = await import("./service/control.ts");
+      try {
+        const s = await startService({ dir, port, version, intervalS, input, faults, allowFaults: !!values["allow-faults"] });
+        process.stdout.write(`url=${s.url} pid=${s.pid}\n`);
+        if (s.health.last_run?.result === "failure") process.stderr.write(`warning: first run failed: ${s.health.last_run.error ?? "unknown"}\n`);
+        return 0;
+      } catch (e) {
+        if (e instanceof UsageError) usageError(e.message);
+        process.stderr.write(`pipeline start: ${errMsg(e)}\n`);
+        return 1;
+      }
+    }
+    case "serve": {
+      const { parseFaults } = await import("./faults/faults.ts");
+      try {
+        parseFaults(faults);
+      } catch (e) {
+        usageError(errMsg(e));
+      }
+      const { serve } = await import("./service/server.ts");
+      let svc;
+      try {
+        svc = await serve({ dir, port, version, intervalS: intervalS ?? DEFAULT_INTERVAL_S, input, faults, allowFaults: !!values["allow-faults"], echo: true });
+      } catch (e) {
+        new Logger(p.log).log("CRITICAL", "service", "service could not start", { error: errMsg(e), port });
+        process.stderr.write(`pipeline serve: ${errMsg(e)}\n`);
+        return 1;
+      }
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once("SIGTERM", stop);
+        process.once("SIGINT", stop);
+      });
+      await svc.close();
+      return 0;
+    }
+    case "stop": {
+      const { stopService } = await import("./service/control.ts");
+      const was = await stopService(dir);
+      process.stdout.write(was ? "stopped\n" : "not running\n");
+      return 0;
+    }
+    case "status": {
+      const h = await fetchHealth(port, 3000);
+      if (!h) {
+        const pid = readPid(p);
+        process.stdout.write(JSON.stringify({ status: "down", pid: pid && isAlive(pid) ? pid : null, url: `http://127.0.0.1:${port}` }) + "\n");
+        return 1;
+      }
+      process.stdout.write(JSON.stringify(h, null, 2) + "\n");
+      return 0;
+    }
+    case "run-once": {
+      const { parseFaults, FaultRuntime } = await import("./faults/faults.ts");
+      try {
+        parseFaults(faults);
+      } catch (e) {
+        usageError(errMsg(e));
+      }
+      const { runOnce, ensureDefaultInput } = await import("./service/run.ts");
+      const { AuditStore } = await import("./audit/store.ts");
+      fs.mkdirSync(p.runs, { recursive: true });
+      const log = new Logger(p.log, true);
+      const inp = input ?? p.defaultInput;
+      ensureDefaultInput(p, inp);
+      const fr = new FaultRuntime(faults.length > 0, p.faults);
+      fr.apply(faults);
+      let store: InstanceType<typeof AuditStore> | undefined;
+      const s = runOnce({ p, log, version: version ?? readActive(p).version, input: inp, faults: fr, audit: () => (store ??= new AuditStore(p.auditDb)), seq: 1 });
+      fr.stop();
+      store?.close();
+      process.stdout.write(JSON.stringify(s, null, 2) + "\n");
+      return s.result === "success" ? 0 : 1;
+    }
+    case "cutover": {
+      const { cutover } = await import("./scripts/cutover.ts");
+      return (await cutover({ dir, port })).ok ? 0 : 1;
+    }
+    case "validate": {
+      const { validate } = await import("./scripts/validation.ts");
+      const r = await validate({ dir, port });
+      process.stdout.write(JSON.stringify(r.report, null, 2) + "\n");
+      return r.report.status === "PASS" ? 0 : 1;
+    }
+    case "rollback": {
+      const { rollback } = await import("./scripts/rollback.ts");
+      return (await rollback({ dir, port })).ok ? 0 : 1;
+    }
+    case "test": {
+      const { runPipelineTests } = await import("./scripts/test-suite.ts");
+      const r = await runPipelineTests({ dir, port, junit: values.junit });
+      return r.ok ? 0 : 1;
+    }
+    case "fault": {
+      if (!rest.length) usageError('fault needs SPEC... or "clear"');
+      const { setFaults } = await import("./service/control.ts");
+      try {
+        const r = await setFaults(dir, port, rest.length === 1 && rest[0] === "clear" ? "clear" : rest);
+        process.stdout.write(`faults=${r.faults.join(",") || "(none)"}${r.applied ? "" : " (written; service not confirming)"}\n`);
+        return 0;
+      } catch (e) {
+        if (e instanceof UsageError) usageError(e.message);
+        process.stderr.write(`pipeline fault: ${errMsg(e)}\n`);
+        return 1;
+      }
+    }
+  }
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e) => {
+    process.stderr.write(`pipeline: ${errMsg(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,147 @@
+/** start / stop / status / fault: controlling a service by its state dir. */
+import fs from "node:fs";
+import { spawn } from "node:child_process";
+import { pathToFileURL } from "node:url";
+import { parseFaultSpec, readFaultsFile, writeFaultsFile, FaultSpecError } from "../faults/faults.ts";
+import {
+  CLI_PATH,
+  PROJECT_ROOT,
+  TSX_LOADER,
+  fetchHealth,
+  isAlive,
+  paths,
+  pollUntil,
+  readPid,
+  sleep,
+  writeActive,
+  UsageError,
+  type Health,
+  type Version,
+} from "./common.ts";
+
+export interface StartOptions {
+  dir: string;
+  port: number;
+  version?: Version;
+  intervalS?: number;
+  input?: string;
+  faults: string[];
+  allowFaults: boolean;
+  timeoutMs?: number;
+}
+
+export interface Started {
+  url: string;
+  pid: number;
+  health: Health;
+}
+
+/** Spawn `serve` detached and return once its first run has finished (or throw). */
+export async function startService(o: StartOptions): Promise<Started> {
+  const p = paths(o.dir);
+  for (const f of o.faults) {
+    try {
+      parseFaultSpec(f);
+    } catch (e) {
+      throw new UsageError((e as FaultSpecError).message);
+    }
+  }
+  const existing = readPid(p);
+  if (existing && isAlive(existing)) throw new Error(`already running: pid=${existing} (state dir ${o.dir}); stop it first`);
+  fs.mkdirSync(p.logs, { recursive: true });
+  fs.rmSync(p.pid, { force: true });
+  if (o.version) writeActive(p, o.version);
+  const args = ["--import", pathToFileURL(TSX_LOADER).href, CLI_PATH, "serve", "--dir", o.dir, "--port", String(o.port)];
+  if (o.version) args.push("--version", o.version);
+  if (o.intervalS !== undefined) args.push("--interval", String(o.intervalS));
+  if (o.input) args.push("--input", o.input);
+  for (const f of o.faults) args.push("--fault", f);
+  if (o.allowFaults) args.push("--allow-faults");
+  const out = fs.openSync(p.serveOut, "a");
+  const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, detached: true, stdio: ["ignore", out, out], env: process.env });
+  fs.closeSync(out);
+  let exited: number | null | undefined;
+  child.on("exit", (code) => (exited = code ?? -1));
+  child.unref();
+  const pid = child.pid!;
+  const polled = await pollUntil<Health | "exited">(
+    async () => {
+      if (exited !== undefined) return "exited";
+      const h = await fetchHealth(o.port, 1000);
+      return h && h.pid === pid && h.last_run ? h : undefined;
+    },
+    o.timeoutMs ?? 30_000,
+    100,
+  );
+  const health = polled === "exited" ? undefined : polled;
+  if (!health) {
+    const tail = fs.existsSync(p.serveOut) ? fs.readFileSync(p.serveOut, "utf8").trim().split("\n").slice(-5).join(" | ") : "";
+    if (exited === undefined && isAlive(pid)) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        /* gone */
+      }
+    }
+    throw new Error(
+      exited !== undefined
+        ? `service exited during startup (code ${exited}): ${tail}`
+        : `service did not come up within ${(o.timeoutMs ?? 30_000) / 1000} s on port ${o.port}: ${tail}`,
+    );
+  }
+  return { url: `http://127.0.0.1:${o.port}`, pid, health };
+}
+
+/** SIGTERM the pidfile's pid, wait up to 10 s, then SIGKILL. Resolves false when it was not running. */
+export async function stopService(dir: string, timeoutMs = 10_000): Promise<boolean> {
+  const p = paths(dir);
+  const pid = readPid(p);
+  if (!pid || !isAlive(pid)) {
+    fs.rmSync(p.pid, { force: true });
+    return false;
+  }
+  process.kill(pid, "SIGTERM");
+  const gone = await pollUntil(() => !isAlive(pid), timeoutMs, 50);
+  if (!gone) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      /* already gone */
+    }
+    await pollUntil(() => !isAlive(pid), 2000, 50);
+  }
+  fs.rmSync(p.pid, { force: true });
+  return true;
+}
+
+const faultName = (s: string) => s.split(":")[0];
+
+/** Merge specs into faults.json (same fault name replaces), or clear. Waits up to 3 s for /health to show them. */
+export async function setFaults(dir: string, port: number, specs: string[] | "clear"): Promise<{ faults: string[]; applied: boolean }> {
+  const p = paths(dir);
+  const f = readFaultsFile(p.faults);
+  if (!f.allowed) throw new Error("fault injection is not enabled for this pipeline; start it with --allow-faults or --fault SPEC");
+  let next: string[];
+  if (specs === "clear") next = [];
+  else {
+    for (const s of specs) {
+      try {
+        parseFaultSpec(s);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+    }
+    const names = new Set(specs.map(faultName));
+    next = [...f.faults.filter((s) => !names.has(faultName(s))), ...specs];
+  }
+  writeFaultsFile(p.faults, { allowed: true, faults: next });
+  const pid = readPid(p);
+  if (!pid || !isAlive(pid)) return { faults: next, applied: false };
+  const ok = await pollUntil(async () => {
+    const h = await fetchHealth(port, 1000);
+    return h && JSON.stringify(h.faults) === JSON.stringify(next);
+  }, 3000, 50);
+  return { faults: next, applied: !!ok };
+}
+
+export { sleep };
