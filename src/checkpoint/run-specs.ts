@@ -1,0 +1,111 @@
+/**
+ * Runs one phase's vitest project (only that phase's spec files are loaded) with the
+ * checkpoint's measurements provided to the specs, and collects each spec's verdict.
+ */
+import path from "node:path";
+import { Writable } from "node:stream";
+import { fileURLToPath } from "node:url";
+import { createVitest } from "vitest/node";
+import type { Reporter, TestCase, TestModule } from "vitest/node";
+import type { CheckpointContext, CheckRecord } from "./context.js";
+
+export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** Collects every test case's check record; a test without one (a spec defect) is an ERROR. */
+class CheckCollector implements Reporter {
+  readonly records: CheckRecord[] = [];
+  readonly problems: string[] = [];
+
+  onTestCaseResult(testCase: TestCase): void {
+    const result = testCase.result();
+    if (result.state === "skipped" || result.state === "pending") return;
+    const meta = testCase.meta();
+    if (meta.check) {
+      this.records.push(meta.check);
+      return;
+    }
+    const message = result.errors?.[0]?.message ?? "the spec recorded no verdict";
+    this.records.push({
+      id: `spec:${testCase.module.moduleId ? path.relative(PACKAGE_ROOT, testCase.module.moduleId) : "?"}:${testCase.name}`,
+      title: testCase.name,
+      section: testCase.parent.type === "suite" ? testCase.parent.name : "",
+      verdict: "ERROR",
+      measured: `spec defect: ${message.split("\n")[0]}`,
+      threshold: "every spec records a verdict through check()",
+      advice: "fix the spec; the monitor could not judge this line",
+      value: null,
+    });
+  }
+
+  onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<{ message?: string }>): void {
+    for (const m of modules) {
+      for (const e of m.errors()) this.problems.push(`${path.relative(PACKAGE_ROOT, m.moduleId)}: ${e.message}`);
+    }
+    for (const e of unhandledErrors) this.problems.push(`unhandled: ${e.message ?? "error"}`);
+  }
+}
+
+export interface SpecRunResult {
+  checks: CheckRecord[];
+  /** Load errors and unhandled errors: each becomes an ERROR check. */
+  problems: string[];
+  durationMs: number;
+}
+
+export async function runPhaseSpecs(
+  context: CheckpointContext,
+  options: { allureResultsDir?: string; environmentInfo?: Record<string, string>; verbose?: boolean },
+): Promise<SpecRunResult> {
+  const started = performance.now();
+  const collector = new CheckCollector();
+  const reporters: unknown[] = [collector];
+  if (options.allureResultsDir) {
+    reporters.push([
+      "allure-vitest/reporter",
+      { resultsDir: options.allureResultsDir, environmentInfo: options.environmentInfo ?? {} },
+    ]);
+  }
+  if (options.verbose) reporters.push("verbose");
+
+  const vitest = await createVitest(
+    "test",
+    {
+      root: PACKAGE_ROOT,
+      config: path.join(PACKAGE_ROOT, "vitest.config.ts"),
+      project: [context.checkpoint.phase],
+      watch: false,
+      run: true,
+      // The dashboard is ours; vitest stays quiet unless --verbose.
+      reporters: reporters as never,
+      passWithNoTests: false,
+    },
+    {},
+    { stdout: options.verbose ? process.stdout : devNull(), stderr: options.verbose ? process.stderr : devNull() },
+  );
+  try {
+    vitest.provide("checkpoint", context);
+    await vitest.start();
+  } finally {
+    await vitest.close();
+  }
+
+  const checks = collector.records;
+  for (const p of collector.problems) {
+    checks.push({
+      id: "spec-load",
+      title: "Phase specs load and run",
+      section: "monitor",
+      verdict: "ERROR",
+      measured: p.split("\n")[0],
+      threshold: "every spec file loads",
+      advice: "fix the spec file; the checkpoint is inconclusive",
+      value: null,
+    });
+  }
+  return { checks, problems: collector.problems, durationMs: performance.now() - started };
+}
+
+/** A writable that drops everything (vitest writes its banner and summary there). */
+function devNull(): NodeJS.WritableStream {
+  return new Writable({ write: (_chunk, _encoding, callback) => callback() });
+}

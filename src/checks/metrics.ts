@@ -1,0 +1,269 @@
+/**
+ * Evaluators for the measured metrics (latency, error rate, memory, CPU) against DESIGN.md's
+ * bands and against baselines. Specs call these through check(); the same evaluator serves
+ * every phase that checks the same line, so the thresholds live in one place: the config.
+ */
+import type { CheckOutcome } from "../report/spec-kit.js";
+import { fmt, need } from "../report/spec-kit.js";
+import type { CheckpointContext } from "../checkpoint/context.js";
+import { judgeBand } from "../judge/bands.js";
+import { compareToBaseline } from "../judge/baseline.js";
+import { memoryTrend } from "../judge/trend.js";
+import { worst } from "../judge/verdict.js";
+
+const ADVICE = {
+  latency:
+    "100-500 ms: monitor the trend, check for external delays, document it. Over 500 ms: check CPU and memory, review active queries/processes, investigate; unresolved after 10 min alert engineering",
+  errorRate:
+    "0.1-5 %: categorise the errors, identify the affected KPIs, document the pattern. Over 5 %: page on-call, check the logs for the error pattern, attempt a fix; unresolved after 15 min consider rollback",
+  memory:
+    "200-500 MB: monitor the growth rate (may indicate larger datasets). Over 500 MB or growing > 20 %/h: check for memory leaks, review audit trail growth, investigate data accumulation, prepare rollback",
+  cpu: "50-80 %: monitor for sustained high usage, check for resource contention. Over 80 %: page and investigate",
+};
+
+export function kpiLatency(c: CheckpointContext): CheckOutcome {
+  const m = need(c.measurements.latency, "latency");
+  const band = c.config.thresholds.kpiLatencyP95Ms;
+  if (!m.endToEndMs) {
+    return {
+      verdict: "FAIL",
+      measured: `no successful KPI request out of ${m.samplesRequested} (${statusText(m.statusCounts)})`,
+      threshold: "at least one successful KPI calculation; " + judgeBand(null, band).threshold,
+      advice: "the KPI endpoint does not answer: check the pipeline process and its logs",
+      value: null,
+    };
+  }
+  const j = judgeBand(m.endToEndMs.p95, band);
+  const failures = m.failedCount ? `, ${m.failedCount} failed (${statusText(m.statusCounts)})` : "";
+  return {
+    verdict: j.verdict,
+    measured: `KPI calculation latency p95 ${fmt.ms(m.endToEndMs.p95)} end to end (p50 ${fmt.ms(m.endToEndMs.p50)}, max ${fmt.ms(m.endToEndMs.max)}, server p95 ${fmt.ms(m.serverMs?.p95)}) over ${m.okCount} requests of ${m.tapeRows} rows${failures}`,
+    threshold: j.threshold,
+    advice: ADVICE.latency,
+    value: round(m.endToEndMs.p95),
+    evidence: { endToEndMs: m.endToEndMs, serverMs: m.serverMs, okCount: m.okCount, failedCount: m.failedCount },
+  };
+}
+
+/** "Latency consistent": the p95 band, and no sample far outside the rest (max <= 5 x p50 + 10 ms). */
+export function kpiLatencyConsistent(c: CheckpointContext): CheckOutcome {
+  const base = kpiLatency(c);
+  const m = need(c.measurements.latency, "latency");
+  if (!m.endToEndMs || base.verdict === "FAIL") return base;
+  const limit = m.endToEndMs.p50 * 5 + 10;
+  const outliers = m.samples.filter((s) => s.ok && s.endToEndMs > limit).length;
+  const verdict = outliers > Math.max(1, Math.floor(m.okCount * 0.1)) ? worst(base.verdict, "WARN") : base.verdict;
+  return {
+    ...base,
+    verdict,
+    measured: `${base.measured}; ${outliers} sample(s) above ${fmt.ms(limit)} (5 x p50 + 10 ms)`,
+    threshold: `${base.threshold}; consistent: at most 10 % of samples above 5 x p50 + 10 ms`,
+  };
+}
+
+export function errorRate(c: CheckpointContext): CheckOutcome {
+  const m = need(c.measurements.errorRate, "errorRate");
+  const band = c.config.thresholds.errorRatePercent;
+  const w = m.window;
+  const total = w.requests + w.runs;
+  if (total === 0) {
+    return {
+      verdict: "FAIL",
+      measured: "no KPI requests and no runs in the window: the error rate measured nothing",
+      threshold: judgeBand(null, band).threshold,
+      advice: "check that the pipeline runs and that its metrics are exposed",
+      value: null,
+    };
+  }
+  const j = judgeBand(m.errorRatePercent, band);
+  const from = w.fromMs ? new Date(w.fromMs).toISOString() : "process start";
+  return {
+    verdict: j.verdict,
+    measured: `error rate ${fmt.pct(m.errorRatePercent)}: ${w.failedRequests}/${w.requests} KPI requests failed (5xx), ${w.failedRuns}/${w.runs} runs failed, since ${from} (from ${m.source}${m.restarted ? ", process restarted in the window" : ""})`,
+    threshold: j.threshold,
+    advice: ADVICE.errorRate,
+    value: round(m.errorRatePercent, 4),
+    evidence: { window: w, source: m.source, restarted: m.restarted, fallbackReason: m.fallbackReason },
+  };
+}
+
+export function memory(c: CheckpointContext): CheckOutcome {
+  const m = need(c.measurements.resources, "resources");
+  const j = judgeBand(m.samples.length ? m.rssMbMax : null, c.config.thresholds.memoryMb);
+  return {
+    verdict: j.verdict,
+    measured: `memory (RSS of pid ${m.pid}) ${fmt.mb(m.rssMbMax)} max over ${m.samples.length} samples in ${m.windowMs} ms`,
+    threshold: j.threshold,
+    advice: ADVICE.memory,
+    value: m.samples.length ? round(m.rssMbMax) : null,
+    evidence: { pid: m.pid, rssMbMax: m.rssMbMax, rssMbLast: m.rssMbLast, samples: m.samples.length },
+  };
+}
+
+export function cpu(c: CheckpointContext): CheckOutcome {
+  const m = need(c.measurements.resources, "resources");
+  const j = judgeBand(m.samples.length ? m.cpuPercentMean : null, c.config.thresholds.cpuPercent);
+  return {
+    verdict: j.verdict,
+    measured: `CPU ${fmt.pct(m.cpuPercentMean)} of one core (mean over ${m.windowMs} ms, ${m.samples.length} samples, max ${fmt.pct(m.cpuPercentMax)})`,
+    threshold: j.threshold,
+    advice: ADVICE.cpu,
+    value: m.samples.length ? round(m.cpuPercentMean) : null,
+    evidence: { pid: m.pid, cpuPercentMean: m.cpuPercentMean, cpuPercentMax: m.cpuPercentMax, samples: m.samples.length },
+  };
+}
+
+/**
+ * Memory samples of earlier checkpoints plus this one's, in real sample time. The `--at` label
+ * is never used for rates.
+ */
+export function memorySeries(c: CheckpointContext): { t: number; mb: number }[] {
+  const points: { t: number; mb: number }[] = [];
+  for (const h of c.history) {
+    if (h.memorySamples?.length) points.push(...h.memorySamples);
+    else if (h.memory_mb != null) points.push({ t: Date.parse(h.timestamp), mb: h.memory_mb });
+  }
+  const r = c.measurements.resources;
+  if (r?.ok) points.push(...r.data.samples.map((s) => ({ t: s.at, mb: s.rssMb })));
+  return points.sort((a, b) => a.t - b.t);
+}
+
+/** "Memory stable and not growing" / "No memory growth pattern detected" / "Zero memory leaks". */
+export function memoryGrowth(c: CheckpointContext): CheckOutcome {
+  const band = memory(c);
+  const series = memorySeries(c);
+  const trend = memoryTrend(series);
+  const failAt = c.config.thresholds.memoryGrowthPercentPerHour.failAt;
+  if (trend.insufficient) {
+    // One checkpoint's window is short; the absolute band still decides, and the trend is
+    // judged once history exists. Not a PASS of the growth criterion by itself.
+    return {
+      verdict: band.verdict === "FAIL" ? "FAIL" : "WARN",
+      measured: `${band.measured}; growth not yet measurable (${trend.reason})`,
+      threshold: `growth <= ${failAt} %/h over the history and ${band.threshold}`,
+      advice: "the trend needs samples from at least two moments; it is judged from the next checkpoint on",
+      value: null,
+      evidence: { series: series.length },
+    };
+  }
+  const growth = trend.growthPercentPerHour;
+  let verdict = band.verdict;
+  if (growth > failAt) verdict = "FAIL";
+  const projection = trend.hoursTo500Mb != null ? `, ${trend.hoursTo500Mb.toFixed(1)} h to 500 MB at this rate` : "";
+  return {
+    verdict,
+    measured: `memory growth ${growth.toFixed(1)} %/h (${trend.slopeMbPerHour.toFixed(1)} MB/h, r2 ${trend.r2.toFixed(2)}) over ${trend.windowMinutes.toFixed(1)} min and ${trend.samples} samples${projection}; now ${band.measured}`,
+    threshold: `growth <= ${failAt} %/h; ${band.threshold}`,
+    advice: ADVICE.memory,
+    value: round(growth, 2),
+    evidence: { trend, seriesLength: series.length },
+  };
+}
+
+/** "Memory Stable ±10 %" over the history window. */
+export function memoryStable(c: CheckpointContext): CheckOutcome {
+  const series = memorySeries(c);
+  const trend = memoryTrend(series);
+  const within = c.config.thresholds.memoryStableWithinPercent;
+  if (trend.insufficient) {
+    return {
+      verdict: "FAIL",
+      measured: `memory stability cannot be judged: ${trend.reason}`,
+      threshold: `max deviation from the mean <= ${within} %`,
+      advice: "the history holds too few memory samples; check that checkpoints ran on schedule",
+      value: null,
+    };
+  }
+  return {
+    verdict: trend.stableWithinPercent <= within ? "PASS" : "FAIL",
+    measured: `memory deviates at most ${trend.stableWithinPercent.toFixed(1)} % from its mean over ${trend.windowMinutes.toFixed(0)} min (${trend.samples} samples)`,
+    threshold: `<= ${within} %`,
+    advice: ADVICE.memory,
+    value: round(trend.stableWithinPercent, 2),
+  };
+}
+
+/**
+ * "Compare metrics to Hour 1 baseline" / "All metrics stable within 5 % of baseline":
+ * latency distributions by Mann-Whitney U plus relative change and a minimum absolute effect;
+ * memory, CPU and error rate against the hour-1 values with the same tolerance and effects.
+ */
+export function againstHour1Baseline(c: CheckpointContext): CheckOutcome {
+  const base = c.baselines.hour1;
+  const t = c.config.thresholds;
+  if (!base) {
+    return {
+      verdict: "FAIL",
+      measured: "no hour-1 baseline recorded",
+      threshold: `within ${t.baselineTolerancePercent} % of the hour-1 baseline`,
+      advice: "run the hour1 checkpoint (npm run checkpoint -- --phase=hour1); a missing baseline is never a PASS",
+      value: null,
+    };
+  }
+  const lat = need(c.measurements.latency, "latency");
+  const cmp = compareToBaseline({
+    current: lat.samples.filter((s) => s.ok).map((s) => s.endToEndMs),
+    baseline: base.latencySamplesMs,
+    direction: "higher_is_worse",
+    tolerancePercent: t.baselineTolerancePercent,
+    minAbsoluteEffect: t.baselineMinimumAbsoluteEffect.kpiLatencyMs,
+    alpha: t.significanceAlpha,
+  });
+  const parts = [
+    `latency median ${fmt.ms(cmp.medianCurrent)} vs ${fmt.ms(cmp.medianBaseline)} (${signed(cmp.relativeChangePercent)} %, p=${fmtP(cmp.pValue)}) ${cmp.verdict}`,
+  ];
+  let verdict = cmp.verdict;
+  const res = c.measurements.resources;
+  if (res?.ok && base.memoryMb != null) {
+    const r = pointCompare(res.data.rssMbMax, base.memoryMb, t.baselineTolerancePercent, t.baselineMinimumAbsoluteEffect.memoryMb);
+    parts.push(`memory ${fmt.mb(res.data.rssMbMax)} vs ${fmt.mb(base.memoryMb)} (${signed(r.relative)} %) ${r.verdict}`);
+    verdict = worst(verdict, r.verdict);
+  }
+  if (res?.ok && base.cpuPercent != null) {
+    const r = pointCompare(res.data.cpuPercentMean, base.cpuPercent, t.baselineTolerancePercent, t.baselineMinimumAbsoluteEffect.cpuPercent);
+    parts.push(`CPU ${fmt.pct(res.data.cpuPercentMean)} vs ${fmt.pct(base.cpuPercent)} ${r.verdict}`);
+    verdict = worst(verdict, r.verdict);
+  }
+  const er = c.measurements.errorRate;
+  if (er?.ok && base.errorRatePercent != null) {
+    const delta = er.data.errorRatePercent - base.errorRatePercent;
+    const r = delta > t.baselineMinimumAbsoluteEffect.errorRatePercent ? "WARN" : "PASS";
+    parts.push(`error rate ${fmt.pct(er.data.errorRatePercent)} vs ${fmt.pct(base.errorRatePercent)} ${r}`);
+    verdict = worst(verdict, r);
+  }
+  return {
+    // Worse than baseline is a WARN; the absolute bands decide FAIL (their own specs).
+    verdict: verdict === "FAIL" ? "WARN" : verdict,
+    measured: parts.join("; "),
+    threshold: `a change for the worse that is significant (alpha ${t.significanceAlpha}), above ${t.baselineTolerancePercent} % and above the minimum effect warns (hour-1 baseline ${base.recordedAt})`,
+    advice: "compare with the hour-1 checkpoint in the report; find what changed (load, data volume, deploys) and document it",
+    value: round(cmp.relativeChangePercent, 2),
+    evidence: { latency: cmp, baselineRecordedAt: base.recordedAt, baselineCheckpoint: base.checkpointId },
+  };
+}
+
+function pointCompare(current: number, baseline: number, tolerancePercent: number, minEffect: number) {
+  const relative = baseline === 0 ? (current === 0 ? 0 : Infinity) : ((current - baseline) / baseline) * 100;
+  const verdict: "PASS" | "WARN" = relative > tolerancePercent && current - baseline > minEffect ? "WARN" : "PASS";
+  return { relative, verdict };
+}
+
+function statusText(counts: Record<string, number>): string {
+  return Object.entries(counts)
+    .map(([k, v]) => `${v} x ${k}`)
+    .join(", ");
+}
+
+export function round(v: number, digits = 2): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}
+
+function signed(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  return `${v >= 0 ? "+" : ""}${v.toFixed(1)}`;
+}
+
+function fmtP(p: number): string {
+  return p < 0.001 ? "<0.001" : p.toFixed(3);
+}

@@ -1,0 +1,385 @@
+/**
+ * Evaluators for the pipeline's state: health and active version, logs, audit trail,
+ * validation report, data quality, cutover and the pipeline's own test suite.
+ */
+import type { CheckOutcome } from "../report/spec-kit.js";
+import { need } from "../report/spec-kit.js";
+import type { CheckpointContext } from "../checkpoint/context.js";
+import { worst } from "../judge/verdict.js";
+
+export function healthEndpoints(c: CheckpointContext): CheckOutcome {
+  const h = need(c.measurements.health, "health");
+  const extraBad = h.extraEndpoints.filter((e) => !e.ok);
+  const ok = h.statusOk && extraBad.length === 0;
+  return {
+    verdict: ok ? "PASS" : "FAIL",
+    measured: `GET ${h.url} -> ${h.httpStatus} status=${h.status ?? "missing"} version=${h.version ?? "missing"} in ${h.responseMs.toFixed(0)} ms${h.extraEndpoints.length ? `; ${h.extraEndpoints.length - extraBad.length}/${h.extraEndpoints.length} extra endpoints ok` : ""}${extraBad.map((e) => `; ${e.name}: ${e.error ?? e.httpStatus}`).join("")}`,
+    threshold: "every health endpoint answers 2xx with an ok status",
+    advice: "check the pipeline process and its last run (health.last_run); a degraded status means the last run failed",
+    value: h.status,
+    evidence: { body: h.body, extra: h.extraEndpoints },
+  };
+}
+
+export function postCutoverVersionActive(c: CheckpointContext): CheckOutcome {
+  const h = need(c.measurements.health, "health");
+  return {
+    verdict: h.postCutoverVersionActive ? "PASS" : "FAIL",
+    measured: `active version reported by ${h.url}: ${h.version ?? "missing"}`,
+    threshold: `${h.expectedVersionAfterCutover} active`,
+    advice: `V2 is not active: re-run the cutover (npm run checkpoint -- --phase=hour0) or, if a rollback happened, record it`,
+    value: h.version,
+  };
+}
+
+export function preCutoverVersionActive(c: CheckpointContext): CheckOutcome {
+  const h = need(c.measurements.health, "health");
+  const ok = h.version === h.expectedVersionBeforeCutover || h.version === h.expectedVersionAfterCutover;
+  return {
+    verdict: !h.statusOk ? "FAIL" : h.version === h.expectedVersionBeforeCutover ? "PASS" : ok ? "WARN" : "FAIL",
+    measured: `pipeline answers with status=${h.status} version=${h.version ?? "missing"}`,
+    threshold: `${h.expectedVersionBeforeCutover} active and healthy before the cutover`,
+    advice: h.version === h.expectedVersionAfterCutover ? "V2 is already active: the hour0 checkpoint will not cut over again (use --force)" : "the pipeline must be up before the cutover",
+    value: h.version,
+  };
+}
+
+/** "Log aggregation system connected and streaming": the log grows and its lines parse. */
+export function logsStreaming(c: CheckpointContext): CheckOutcome {
+  const l = need(c.measurements.logs, "logs");
+  const ageS = (Date.now() - l.fileMtimeMs) / 1000;
+  const parsed = l.sinceLastCheckpoint.linesScanned - l.sinceLastCheckpoint.unmatchedLines;
+  const ok = l.linesScanned > 0 && parsed > 0 && ageS < 300;
+  return {
+    verdict: ok ? "PASS" : "FAIL",
+    measured: `${l.path}: ${l.linesScanned} new lines (${parsed} with a level), last written ${ageS.toFixed(0)} s ago`,
+    threshold: "new leveled lines since the last checkpoint, written in the last 5 minutes",
+    advice: "the pipeline is not logging: check the process, the log path in the config, and the log line pattern",
+    value: l.linesScanned,
+  };
+}
+
+/** "Check for any errors in logs" / "Zero errors in logs" / "Scan logs for warnings/errors". */
+export function logErrors(c: CheckpointContext, opts: { window: "checkpoint" | "cutover"; warnIsWarn?: boolean; criticalOnly?: boolean }): CheckOutcome {
+  const l = need(c.measurements.logs, "logs");
+  const scan = opts.window === "checkpoint" ? l.sinceLastCheckpoint : l.sinceCutover;
+  const where = opts.window === "checkpoint" ? "since the last checkpoint" : "since cutover";
+  if (scan.linesScanned === 0) {
+    return {
+      verdict: "FAIL",
+      measured: `no log lines ${where} in ${l.path}: nothing to scan`,
+      threshold: "log lines present and none at ERROR or CRITICAL",
+      advice: "the pipeline is not logging: check the process and the log path",
+      value: null,
+    };
+  }
+  const samples = opts.window === "checkpoint" ? [...l.sinceLastCheckpoint.samples.critical, ...l.sinceLastCheckpoint.samples.error].slice(0, 3).map((s) => s.line) : [];
+  const bad = opts.criticalOnly ? scan.critical : scan.errors + scan.critical;
+  let verdict: CheckOutcome["verdict"] = bad > 0 ? "FAIL" : "PASS";
+  if (verdict === "PASS" && opts.warnIsWarn && scan.warnings > 0) verdict = "WARN";
+  return {
+    verdict,
+    measured: `${scan.critical} CRITICAL, ${scan.errors} ERROR, ${scan.warnings} WARN in ${scan.linesScanned} lines ${where}${samples.length ? `; e.g. ${samples.map((s) => JSON.stringify(s.slice(0, 160))).join(" | ")}` : ""}`,
+    threshold: opts.criticalOnly ? "zero CRITICAL lines" : `zero ERROR and CRITICAL lines${opts.warnIsWarn ? "; WARN lines warn" : ""}`,
+    advice: "read the sample lines and the log around them; categorise the errors and identify the affected KPIs",
+    value: bad,
+    evidence: { countsByLevel: scan.countsByLevel, samples: opts.window === "checkpoint" ? l.sinceLastCheckpoint.samples : undefined },
+  };
+}
+
+/** "Confirm audit trail operational": the monitor's own calculation writes exactly N events. */
+export function auditOwnCalculation(c: CheckpointContext): CheckOutcome {
+  const a = need(c.measurements.audit, "audit");
+  const p = a.probeCalculation;
+  return {
+    verdict: p.complete ? "PASS" : "FAIL",
+    measured: `one KPI calculation (request ${p.requestId}) wrote ${p.eventCount} audit events to ${a.location}${p.missingEvents.length ? `; missing: ${p.missingEvents.join(", ")}` : ""}`,
+    threshold: `exactly ${a.eventsPerCalculation} events (${p.expectedEvents.join(", ")})`,
+    advice: "audit trail failure: check the logging system, verify database connectivity, review recent changes; rollback if the audit trail is lost",
+    value: p.eventCount,
+    evidence: { events: p.events },
+  };
+}
+
+/** "Audit trail generating events" / "Verify audit trail events generated": runs write events too. */
+export function auditRunsGenerating(c: CheckpointContext): CheckOutcome {
+  const a = need(c.measurements.audit, "audit");
+  const w = a.sinceLastCheckpoint;
+  const gaps = w.incompleteRuns.length + w.runsWithoutEvents.length;
+  const verdict = w.eventCount === 0 || w.runs.length === 0 ? "FAIL" : gaps > 0 ? "FAIL" : "PASS";
+  return {
+    verdict,
+    measured: `${w.eventCount} audit events since the last checkpoint from ${w.runs.length} runs${w.runsFinished != null ? ` (${w.runsFinished} runs finished)` : ""}; ${w.incompleteRuns.length} incomplete, ${w.runsWithoutEvents.length} without events${w.runsWithoutEvents.length ? ` (${w.runsWithoutEvents.slice(0, 3).join(", ")})` : ""}`,
+    threshold: `every run in the window writes ${a.eventsPerCalculation} events; zero events is a FAIL`,
+    advice: "audit trail failure: check the logging system, verify database connectivity, review recent changes; rollback if the audit trail is lost",
+    value: w.eventCount,
+    evidence: { window: w },
+  };
+}
+
+export function validationRan(c: CheckpointContext): CheckOutcome {
+  const v = need(c.measurements.validation, "validation");
+  const ok = v.exitCode !== null && !v.timedOut && v.reportFresh;
+  return {
+    verdict: ok ? "PASS" : "FAIL",
+    measured: `${v.command.join(" ")} exited ${v.timedOut ? "by timeout" : v.exitCode} in ${(v.commandDurationMs / 1000).toFixed(1)} s; report ${v.reportPath} ${v.reportFresh ? "written by this run" : "NOT refreshed by this run"}`,
+    threshold: "the validation command finishes and writes a fresh report",
+    advice: "run the validation command by hand and read its output",
+    value: v.exitCode,
+    evidence: { stdoutTail: v.stdoutTail, stderrTail: v.stderrTail },
+  };
+}
+
+export function validationReportReviewed(c: CheckpointContext): CheckOutcome {
+  const v = need(c.measurements.validation, "validation");
+  return {
+    verdict: v.missingChecks.length ? "FAIL" : v.verdict === "FAIL" ? "FAIL" : v.verdict === "WARN" ? "WARN" : "PASS",
+    measured: `report status ${v.status}, ${v.issues.length} issues, checks: ${v.checks.map((k) => `${k.name}=${k.status ?? "missing"}`).join(", ")}${v.missingChecks.length ? `; missing checks: ${v.missingChecks.join(", ")}` : ""}`,
+    threshold: "report parses, overall status PASS, all 5 checks present",
+    advice: "read the report's issues; each failed check names what it found",
+    value: v.status,
+    evidence: { issues: v.issues, checks: v.checks },
+  };
+}
+
+export function validationAllChecksPass(c: CheckpointContext): CheckOutcome {
+  const v = need(c.measurements.validation, "validation");
+  const statuses = v.checks.map((k) => k.status ?? "missing");
+  let verdict: CheckOutcome["verdict"] = "PASS";
+  for (const k of v.checks) verdict = worst(verdict, k.status === "PASS" ? "PASS" : k.status === "WARN" ? "WARN" : "FAIL");
+  if (v.missingChecks.length || v.checks.length === 0) verdict = "FAIL";
+  return {
+    verdict,
+    measured: v.checks.map((k, i) => `${k.name}: ${statuses[i]}`).join(", ") || "no checks in the report",
+    threshold: "all 5 validation checks PASS",
+    advice: "look at the failing check's details in the report and the matching independent check of this checkpoint",
+    value: `${v.checks.filter((k) => k.status === "PASS").length}/${v.checks.length + v.missingChecks.length}`,
+  };
+}
+
+/** "Verify KPI calculations on test data": the monitor recomputes against golden values. */
+export function kpiGolden(c: CheckpointContext): CheckOutcome {
+  const l = need(c.measurements.latency, "latency");
+  if (l.kpis.length === 0 || l.okCount === 0) {
+    return {
+      verdict: "FAIL",
+      measured: "no KPI values returned for the golden tape",
+      threshold: "every KPI equals the golden expected value",
+      advice: "the KPI endpoint does not answer with values; check the pipeline",
+      value: null,
+    };
+  }
+  const bad = l.kpis.filter((k) => !k.match);
+  return {
+    verdict: bad.length === 0 && l.kpiMismatchSamples === 0 ? "PASS" : "FAIL",
+    measured: l.kpis.map((k) => `${k.name} ${k.actual ?? "missing"} (expected ${k.expected})`).join(", ") + (l.kpiMismatchSamples ? `; ${l.kpiMismatchSamples} responses differed` : ""),
+    threshold: `each KPI within ${l.kpis[0]?.tolerance} of the golden value computed independently (${l.tapePath})`,
+    advice: "KPI calculations are wrong: treat as a data quality issue, halt new processing and compare with V1",
+    value: bad.length,
+    evidence: { kpis: l.kpis },
+  };
+}
+
+/** "KPI values in expected ranges": the KPI output of the live pipeline's latest run. */
+export function kpiRanges(c: CheckpointContext): CheckOutcome {
+  const q = need(c.measurements.dataQuality, "dataQuality");
+  const content = q.kpiFile.content as { kpis?: Record<string, unknown> } | undefined;
+  const kpis = (content?.kpis ?? {}) as Record<string, unknown>;
+  const num = (k: string) => {
+    const v = kpis[k] as unknown;
+    if (typeof v === "number") return v;
+    if (v && typeof v === "object" && typeof (v as { value?: unknown }).value === "number") return (v as { value: number }).value;
+    return null;
+  };
+  const par30 = num("PAR30");
+  const par90 = num("PAR90");
+  const cr = num("CollectionRate");
+  const ph = num("PortfolioHealth");
+  if (!q.kpiFile.readable || [par30, par90, cr, ph].some((v) => v === null)) {
+    return {
+      verdict: "FAIL",
+      measured: `KPI output ${q.kpiFile.path} ${q.kpiFile.readable ? "lacks KPI values" : `unreadable: ${q.kpiFile.error}`}`,
+      threshold: "PAR30, PAR90, CollectionRate and PortfolioHealth present",
+      advice: "check the output phase of the latest run",
+      value: null,
+    };
+  }
+  const problems: string[] = [];
+  let verdict: CheckOutcome["verdict"] = "PASS";
+  const judge = (name: string, v: number, warn: number, crit: number, lowerWorse = false) => {
+    const isCrit = lowerWorse ? v < crit : v > crit;
+    const isWarn = lowerWorse ? v < warn : v > warn;
+    if (isCrit) {
+      verdict = worst(verdict, "FAIL");
+      problems.push(`${name} ${v} beyond critical ${crit}`);
+    } else if (isWarn) {
+      verdict = worst(verdict, "WARN");
+      problems.push(`${name} ${v} beyond warning ${warn}`);
+    }
+  };
+  judge("PAR30", par30!, 5, 8);
+  judge("PAR90", par90!, 3, 5);
+  judge("CollectionRate", cr!, 1.5, 1.0, true);
+  if (ph! < 0 || ph! > 10) {
+    verdict = "FAIL";
+    problems.push(`PortfolioHealth ${ph} outside 0..10`);
+  }
+  return {
+    verdict,
+    measured: `PAR30 ${par30}, PAR90 ${par90}, CollectionRate ${cr}, PortfolioHealth ${ph}${problems.length ? `: ${problems.join("; ")}` : ""}`,
+    threshold: "PAR30 <= 5 (critical > 8), PAR90 <= 3 (critical > 5), CollectionRate >= 1.5 (critical < 1.0), PortfolioHealth in 0..10",
+    advice: "a KPI outside its range: compare with the input tape and the previous run; investigate the data source",
+    value: problems.length,
+  };
+}
+
+/** "Verify data quality (null counts, duplicates)" and "Data Integrity" / "Data quality maintained". */
+export function dataQuality(c: CheckpointContext): CheckOutcome {
+  const q = need(c.measurements.dataQuality, "dataQuality");
+  const problems: string[] = [];
+  if (q.rowCount === 0) problems.push("no rows");
+  if (q.totalNulls > 0) problems.push(`${q.totalNulls} null cells (${Object.entries(q.nullsByColumn).filter(([, n]) => n > 0).map(([k, n]) => `${k}: ${n}`).join(", ")})`);
+  if (q.duplicateRows > 0) problems.push(`${q.duplicateRows} duplicate ${q.key} (e.g. ${q.duplicateKeyExamples.slice(0, 3).join(", ")})`);
+  if (q.missingColumns.length) problems.push(`missing columns ${q.missingColumns.join(", ")}`);
+  if (q.rowCountMatchesInput === false) problems.push(`${q.rowCount} rows for ${q.inputRowCount} input rows`);
+  if (!q.fresh) problems.push(`newest output is ${q.newestOutput.ageSeconds.toFixed(0)} s old (stale)`);
+  return {
+    verdict: problems.length ? "FAIL" : "PASS",
+    measured: `${q.rowsFile}: ${q.rowCount} rows, ${q.totalNulls} nulls, ${q.duplicateRows} duplicates, newest output ${q.newestOutput.ageSeconds.toFixed(0)} s old${problems.length ? `; problems: ${problems.join("; ")}` : ""}`,
+    threshold: `zero nulls, zero duplicate ${q.key}, all required columns, rows = input rows, outputs newer than ${q.maxAgeSeconds} s`,
+    advice: "data quality issue: halt new processing if critical, investigate the data source, compare to the baseline; rollback if data is corrupted",
+    value: problems.length,
+    evidence: { nullsByColumn: q.nullsByColumn, duplicateKeyExamples: q.duplicateKeyExamples, newestOutput: q.newestOutput },
+  };
+}
+
+/** "Test output channels (local ...)": the local output channel was written and is readable. */
+export function localOutputChannel(c: CheckpointContext): CheckOutcome {
+  const q = need(c.measurements.dataQuality, "dataQuality");
+  const ok = q.rowCount > 0 && q.fresh && q.kpiFile.readable;
+  return {
+    verdict: ok ? "PASS" : "FAIL",
+    measured: `local outputs: ${q.rowsFile} ${q.rowCount} rows, newest ${q.newestOutput.ageSeconds.toFixed(0)} s old, KPI file ${q.kpiFile.readable ? "readable" : `unreadable (${q.kpiFile.error})`}`,
+    threshold: `outputs written within ${q.maxAgeSeconds} s and readable`,
+    advice: "the output channel is not functional: check the output phase in pipeline.log and the disk",
+    value: q.rowCount,
+  };
+}
+
+export function cutoverExecuted(c: CheckpointContext): CheckOutcome {
+  const m = need(c.measurements.cutover, "cutover");
+  if (m.skipped) {
+    return {
+      verdict: m.log ? "PASS" : "FAIL",
+      measured: `cutover not run again: ${m.reason}; latest cutover log ${m.log?.path ?? "none"}`,
+      threshold: "the cutover script ran (or V2 was already active with a cutover log)",
+      advice: "use --force to cut over again",
+      value: "skipped",
+    };
+  }
+  const ok = m.exitCode === 0 && !m.timedOut;
+  return {
+    verdict: ok ? "PASS" : "FAIL",
+    measured: `${m.command.join(" ")} exited ${m.timedOut ? "by timeout" : m.exitCode} after ${((m.commandDurationMs ?? 0) / 1000).toFixed(1)} s${m.log?.failedPhase ? `; failed phase: ${m.log.failedPhase}` : ""}`,
+    threshold: "the cutover script completes with exit code 0",
+    advice: "read the cutover log; fix the failing phase or roll back (./scripts/rollback_to_v1.sh)",
+    value: m.exitCode,
+    evidence: { output: m.output.slice(-20) },
+  };
+}
+
+export function cutoverOutputMonitored(c: CheckpointContext): CheckOutcome {
+  const m = need(c.measurements.cutover, "cutover");
+  if (m.skipped) {
+    return { verdict: "PASS", measured: `not run again (${m.reason}); nothing to stream`, threshold: "the script's output streamed to the console and the report", value: 0 };
+  }
+  return {
+    verdict: m.output.length > 0 ? "PASS" : "FAIL",
+    measured: `${m.output.length} output lines streamed live and attached`,
+    threshold: "the script's output streamed to the console and the report (at least one line)",
+    advice: "the cutover script printed nothing: check that it runs at all",
+    value: m.output.length,
+    evidence: { output: m.output },
+  };
+}
+
+export function cutoverPhases(c: CheckpointContext): CheckOutcome {
+  const m = need(c.measurements.cutover, "cutover");
+  if (!m.log) {
+    return { verdict: "FAIL", measured: "no cutover log found", threshold: "5 phases reported SUCCESS in the cutover log", advice: "check logs/ for cutover_*.log", value: null };
+  }
+  const ok = m.log.phases.filter((p) => p.result === "SUCCESS");
+  return {
+    verdict: m.log.allPhasesSucceeded && m.log.phases.length > 0 ? "PASS" : "FAIL",
+    measured: m.log.phases.map((p) => `${p.index}/${m.log!.phases.length} ${p.name}: ${p.result}${p.reason ? ` (${p.reason})` : ""}`).join(", "),
+    threshold: `all ${m.log.phases.length} phases SUCCESS`,
+    advice: `phase ${m.log.failedPhase ?? "?"} failed: read ${m.log.path}; roll back if V2 is half-activated`,
+    value: `${ok.length}/${m.log.phases.length}`,
+  };
+}
+
+export function cutoverLogCreated(c: CheckpointContext): CheckOutcome {
+  const m = need(c.measurements.cutover, "cutover");
+  const ok = !!m.log && (m.skipped || m.logFresh);
+  return {
+    verdict: ok ? "PASS" : "FAIL",
+    measured: m.log ? `${m.log.path} (${m.logFresh ? "written by this cutover" : "from an earlier cutover"})` : "no cutover log",
+    threshold: "a cutover_*.log written by this cutover in logs/",
+    advice: "the cutover did not log: check the script and the logs/ directory",
+    value: m.log?.path ?? null,
+  };
+}
+
+export function rollbackPrepared(c: CheckpointContext): CheckOutcome {
+  const m = need(c.measurements.cutover, "cutover");
+  const r = m.rollback;
+  return {
+    verdict: r.exists && r.checksumsPresent ? "PASS" : "FAIL",
+    measured: `rollback directory ${r.dir ?? "missing"}${r.exists ? "" : " (absent)"}; checksums ${r.checksumsPresent ? r.checksumsFile : "missing"}`,
+    threshold: "a rollback directory with the V1 configuration and output checksums",
+    advice: "without a prepared rollback the cutover cannot be safely undone: prepare it before going on",
+    value: r.dir,
+  };
+}
+
+export function cutoverTimingAndWarnings(c: CheckpointContext): CheckOutcome {
+  const m = need(c.measurements.cutover, "cutover");
+  if (!m.log) return { verdict: "FAIL", measured: "no cutover log", threshold: "duration and warnings recorded", value: null };
+  const duration = m.log.reportedDurationMs ?? m.commandDurationMs;
+  return {
+    verdict: duration == null ? "FAIL" : m.log.warnings.length ? "WARN" : "PASS",
+    measured: `execution time ${duration == null ? "unknown" : `${(duration / 1000).toFixed(2)} s`}; ${m.log.warnings.length} warnings${m.log.warnings.length ? `: ${m.log.warnings.slice(0, 3).join(" | ")}` : ""}`,
+    threshold: "duration recorded; warnings are reported (WARN) for review",
+    advice: "review each warning and document it",
+    value: duration,
+    evidence: { warnings: m.log.warnings },
+  };
+}
+
+export function cutoverCompleted(c: CheckpointContext): CheckOutcome {
+  const m = need(c.measurements.cutover, "cutover");
+  const ok = !!m.log?.completed && (m.skipped || m.exitCode === 0);
+  return {
+    verdict: ok ? "PASS" : "FAIL",
+    measured: `completion line: ${m.log?.completionLine ?? "none"}; exit ${m.skipped ? "(not run again)" : m.exitCode}`,
+    threshold: "the script completes without errors (completion line, exit 0)",
+    advice: "read the cutover log and fix or roll back",
+    value: m.log?.completionLine ?? null,
+  };
+}
+
+export function testSuitePassing(c: CheckpointContext): CheckOutcome {
+  const t = need(c.measurements.testSuite, "testSuite");
+  const expected = t.expectedTotal;
+  let verdict: CheckOutcome["verdict"] = "PASS";
+  if (t.total === 0 || t.failed + t.errors > 0 || !t.junitFresh) verdict = "FAIL";
+  if (expected != null && t.passed < expected) verdict = "FAIL";
+  return {
+    verdict,
+    measured: `${t.passed}/${t.total} tests passing${t.failedNames.length ? `; failing: ${t.failedNames.slice(0, 5).join(", ")}` : ""}${t.junitFresh ? "" : "; JUnit XML not refreshed by this run"}`,
+    threshold: expected != null ? `${expected}/${expected} passing` : "all tests passing, at least one",
+    advice: "read the failing tests in the JUnit XML; a test count below the one recorded before cutover means tests went missing",
+    value: `${t.passed}/${expected ?? t.total}`,
+    evidence: { junitPath: t.junitPath, failedNames: t.failedNames },
+  };
+}

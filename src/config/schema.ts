@@ -1,0 +1,50 @@
+import { z } from "zod";
+import { targetSchema } from "./target.js";
+import { DEFAULT_SCHEDULE, scheduledCheckpointSchema } from "./schedule.js";
+import { DEFAULT_ATTESTATIONS, attestationItemSchema } from "./attestations.js";
+import {
+  thresholdsSchema,
+  week3BaselineSchema,
+  alertRulesSchema,
+  decisionTreeSchema,
+} from "../judge/config.js";
+import { alertChannelsSchema, alertRoutingSchema } from "../alerts/config.js";
+
+/**
+ * The whole monitor configuration. Every section has defaults that target the bundled
+ * reference pipeline with DESIGN.md's schedule, bands and alert table, so `{}` is a valid config.
+ */
+export const configSchema = z.object({
+  /** Shown in reports and alerts. */
+  name: z.string().default("Abaco Loans Analytics V1->V2 cutover"),
+  /** Where records, state, Allure results and the sign-off go. */
+  reportsDir: z.string().default(() => process.env.CUTOVER_REPORTS_DIR || "reports"),
+  /** Link put in alerts (e.g. where CI publishes the Allure report). */
+  reportUrl: z.string().optional(),
+  target: targetSchema.prefault({}),
+  schedule: z.array(scheduledCheckpointSchema).min(1).default(() => DEFAULT_SCHEDULE),
+  thresholds: thresholdsSchema.prefault({}),
+  baseline: z
+    .object({
+      week3: week3BaselineSchema.prefault({}),
+    })
+    .prefault({}),
+  alerts: z
+    .object({
+      channels: alertChannelsSchema.prefault({}),
+      routing: alertRoutingSchema.prefault({}),
+      rules: alertRulesSchema.optional(),
+    })
+    .prefault({}),
+  decisionTree: decisionTreeSchema.prefault({}),
+  rollback: z
+    .object({
+      /** Execute the rollback command on a CRITICAL decision (else: ROLLBACK RECOMMENDED). */
+      auto: z.boolean().default(false),
+    })
+    .prefault({}),
+  attestations: z.array(attestationItemSchema).default(() => DEFAULT_ATTESTATIONS),
+});
+
+export type MonitorConfig = z.infer<typeof configSchema>;
+export type MonitorConfigInput = z.input<typeof configSchema>;
