@@ -147,6 +147,7 @@ export async function startLocalReceivers(opts: LocalReceiversOptions = {}): Pro
     authOptional: !smtpAuth,
     allowInsecureAuth: true,
     logger: false,
+    closeTimeout: 1_000,
     onConnect(_session, callback) {
       if (modes.email === "hang") return; // never greets
       if (modes.email === "down") {

@@ -50,7 +50,7 @@ describe("routing by severity", () => {
     const reports = await dispatcher().dispatch([notice({ severity, dedupKey: `k/${severity}` })]);
     expect(counts()).toEqual(expected);
     expect(reports.every((r) => r.status === "delivered")).toBe(true);
-    expect(events.filter((e) => e.type === "alert_delivered")).toHaveLength(Object.values(expected).reduce((a, b) => a + b, 0));
+    expect(events.filter((e) => e.type === "alert_delivered")).toHaveLength(Object.values(expected).reduce<number>((a, b) => a + b, 0));
   });
 
   it("a severity whose channels are not configured is reported as unrouted, not dropped silently", async () => {
