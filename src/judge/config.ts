@@ -352,20 +352,24 @@ const treeEntrySchema = (action: string, rollback: boolean, runbook: string[]) =
     })
     .prefault({});
 
-/** The checklist's "Incident Response Procedures" decision tree. */
+/** The checklist's "Incident Response Procedures" decision tree and its rollback procedure. */
 export const decisionTreeSchema = z
   .object({
-    CRITICAL: treeEntrySchema("rollback now", true, [
-      "Execute rollback script: ./scripts/rollback_to_v1.sh",
-      "Expected completion time: < 5 minutes",
-      "Success criteria: V1 operational, data intact",
-    ]),
-    HIGH: treeEntrySchema("page, investigate, escalate on the rule's timers", false, ["Alert & Investigate 15 min"]),
-    MEDIUM: treeEntrySchema("monitor and document", false, ["Monitor & Document"]),
-    LOW: treeEntrySchema("document and continue", false, ["Document & Continue"]),
+    CRITICAL: treeEntrySchema("rollback now", true, ["CRITICAL (data loss, >5% errors) → IMMEDIATE ROLLBACK"]),
+    HIGH: treeEntrySchema("page, investigate, escalate on the rule's timers", false, ["HIGH (latency >500ms) → Alert & Investigate 15 min"]),
+    MEDIUM: treeEntrySchema("monitor and document", false, ["MEDIUM (latency 100-500ms) → Monitor & Document"]),
+    LOW: treeEntrySchema("document and continue", false, ["LOW (warnings) → Document & Continue"]),
     NONE: z
       .object({ action: z.string().min(1).default("continue monitoring") })
       .prefault({}),
+    /** Steps added to the runbook whenever the decision is rollback now or recommended. */
+    rollbackProcedure: z
+      .array(z.string())
+      .default(() => [
+        "Execute rollback script: ./scripts/rollback_to_v1.sh",
+        "Expected completion time: < 5 minutes",
+        "Success criteria: V1 operational, data intact",
+      ]),
     /** Severity of a FAIL check that no alert rule covers. */
     unmatchedFailSeverity: decisionSeveritySchema.default("HIGH"),
     /** Severity of a WARN check that no alert rule covers. */
