@@ -1,0 +1,278 @@
+import fs from "node:fs";
+import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import Database from "better-sqlite3";
+import { resolveTargetPath, type TargetConfig } from "../config/target.js";
+import { asString, bodySnippet, errorText, getPath, globPaths, monitorFailure, runProbe, targetFailure } from "./common.js";
+import { loadGolden, postGoldenTape, type KpiCall } from "./kpi-latency.js";
+import type { AuditMeasurement, AuditRunEvents, AuditWatermark, ProbeContext, ProbeResult } from "./types.js";
+
+type Source = TargetConfig["audit"]["source"];
+
+/** What the probe needs from any audit store. */
+interface AuditReader {
+  location: string;
+  /** Position before the probe's calculation (jsonl: byte size; sqlite: max id). */
+  position(): number;
+  eventsFor(requestId: string): { event: string; status: string | null }[];
+  /** Events after a watermark, excluding one request id; runs counted over all their events. */
+  window(
+    from: AuditWatermark | null,
+    excludeRequestId: string,
+  ): { eventCount: number; requests: number; runs: AuditRunEvents[]; runIds: Set<string>; watermark: AuditWatermark; total: number };
+  runIdsWithEvents(runIds: string[]): Set<string>;
+  close(): void;
+}
+
+const q = (id: string) => `"${id.replace(/"/g, '""')}"`;
+
+function sqliteReader(target: TargetConfig, src: Extract<Source, { kind: "sqlite" }>, perCalc: number): AuditReader {
+  const file = resolveTargetPath(target, src.path);
+  if (!fs.existsSync(file)) throw targetFailure(`audit store unreachable: ${file} does not exist (audit.source.path)`);
+  let db: Database.Database;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true, timeout: src.busyTimeoutMs });
+  } catch (err) {
+    throw targetFailure(`audit store unreachable: ${file}: ${errorText(err)}`);
+  }
+  const c = src.columns;
+  const t = q(src.table);
+  const wrap = <T>(what: string, f: () => T): T => {
+    try {
+      return f();
+    } catch (err) {
+      throw targetFailure(`audit store unreadable: ${file}: ${what}: ${errorText(err)} (audit.source.table/columns)`);
+    }
+  };
+  return {
+    location: file,
+    position: () => wrap("max id", () => (db.prepare(`SELECT COALESCE(MAX(${q(c.id)}), 0) AS m FROM ${t}`).get() as { m: number }).m),
+    eventsFor: (requestId) =>
+      wrap("events of a request", () =>
+        (
+          db
+            .prepare(`SELECT ${q(c.event)} AS event, ${q(c.status)} AS status FROM ${t} WHERE ${q(c.requestId)} = ? ORDER BY ${q(c.id)}`)
+            .all(requestId) as { event: unknown; status: unknown }[]
+        ).map((r) => ({ event: String(r.event), status: asString(r.status) })),
+      ),
+    window: (from, exclude) =>
+      wrap("events since the last checkpoint", () => {
+        const fromId = from?.source === "sqlite" ? from.position : 0;
+        const agg = db
+          .prepare(
+            `SELECT COUNT(*) AS n, COALESCE(MAX(${q(c.id)}), ?) AS maxId, MAX(${q(c.timestamp)}) AS maxTs,
+               COUNT(DISTINCT ${q(c.requestId)}) AS requests
+             FROM ${t} WHERE ${q(c.id)} > ? AND (${q(c.requestId)} IS NULL OR ${q(c.requestId)} <> ?)`,
+          )
+          .get(fromId, fromId, exclude) as { n: number; maxId: number; maxTs: unknown; requests: number };
+        const all = db.prepare(`SELECT COALESCE(MAX(${q(c.id)}), 0) AS maxId, MAX(${q(c.timestamp)}) AS maxTs, COUNT(*) AS total FROM ${t}`).get() as {
+          maxId: number;
+          maxTs: unknown;
+          total: number;
+        };
+        // A run's events are counted in full, also those written before the watermark.
+        const runs = (
+          db
+            .prepare(
+              `SELECT ${q(c.runId)} AS runId, COUNT(*) AS n FROM ${t}
+               WHERE ${q(c.runId)} IN (SELECT DISTINCT ${q(c.runId)} FROM ${t} WHERE ${q(c.id)} > ? AND ${q(c.runId)} IS NOT NULL)
+               GROUP BY ${q(c.runId)} ORDER BY MIN(${q(c.id)})`,
+            )
+            .all(fromId) as { runId: unknown; n: number }[]
+        ).map((r) => ({ runId: String(r.runId), eventCount: r.n, complete: r.n === perCalc }));
+        return {
+          eventCount: agg.n,
+          requests: agg.requests,
+          runs,
+          runIds: new Set(runs.map((r) => r.runId)),
+          watermark: { source: "sqlite" as const, position: all.maxId, timestamp: asString(all.maxTs) },
+          total: all.total,
+        };
+      }),
+    runIdsWithEvents: (runIds) =>
+      wrap("events of runs", () => {
+        if (runIds.length === 0) return new Set<string>();
+        const rows = db
+          .prepare(`SELECT DISTINCT ${q(c.runId)} AS r FROM ${t} WHERE ${q(c.runId)} IN (${runIds.map(() => "?").join(",")})`)
+          .all(...runIds) as { r: unknown }[];
+        return new Set(rows.map((r) => String(r.r)));
+      }),
+    close: () => db.close(),
+  };
+}
+
+interface JsonlEvent {
+  offset: number;
+  requestId: string | null;
+  runId: string | null;
+  timestamp: string | null;
+  event: string;
+  status: string | null;
+}
+
+function jsonlReader(target: TargetConfig, src: Extract<Source, { kind: "jsonl" }>, perCalc: number): AuditReader {
+  const file = resolveTargetPath(target, src.path);
+  const f = src.fields;
+  const read = (): { events: JsonlEvent[]; size: number } => {
+    let buf: Buffer;
+    try {
+      buf = fs.readFileSync(file);
+    } catch (err) {
+      throw targetFailure(`audit store unreachable: ${file}: ${(err as NodeJS.ErrnoException).code ?? errorText(err)} (audit.source.path)`);
+    }
+    const end = buf.lastIndexOf(10) + 1; // an unterminated last line is still being written
+    const events: JsonlEvent[] = [];
+    let pos = 0;
+    for (const line of buf.toString("utf8", 0, end).split("\n")) {
+      const offset = pos;
+      pos += Buffer.byteLength(line) + 1;
+      if (line.trim() === "") continue;
+      let o: unknown;
+      try {
+        o = JSON.parse(line);
+      } catch {
+        throw monitorFailure(`audit JSONL line is not JSON: ${file} at byte ${offset}: ${bodySnippet(line, 80)}`);
+      }
+      events.push({
+        offset,
+        requestId: asString(getPath(o, f.requestId)),
+        runId: asString(getPath(o, f.runId)),
+        timestamp: asString(getPath(o, f.timestamp)),
+        event: String(getPath(o, f.event) ?? ""),
+        status: asString(getPath(o, f.status)),
+      });
+    }
+    return { events, size: end };
+  };
+  read(); // fail early when the store is missing
+  return {
+    location: file,
+    position: () => read().size,
+    eventsFor: (requestId) => read().events.filter((e) => e.requestId === requestId).map((e) => ({ event: e.event, status: e.status })),
+    window: (from, exclude) => {
+      const { events, size } = read();
+      const fromOffset = from?.source === "jsonl" && from.position <= size ? from.position : 0;
+      const inWindow = events.filter((e) => e.offset >= fromOffset && e.requestId !== exclude);
+      const runIds = new Set(inWindow.map((e) => e.runId).filter((r): r is string => r !== null));
+      const perRun = new Map<string, number>();
+      for (const e of events) if (e.runId !== null && runIds.has(e.runId)) perRun.set(e.runId, (perRun.get(e.runId) ?? 0) + 1);
+      let maxTs: string | null = null;
+      for (const e of events) if (e.timestamp !== null && (maxTs === null || e.timestamp > maxTs)) maxTs = e.timestamp;
+      return {
+        eventCount: inWindow.length,
+        requests: new Set(inWindow.map((e) => e.requestId).filter((r) => r !== null)).size,
+        runs: [...perRun].map(([runId, n]) => ({ runId, eventCount: n, complete: n === perCalc })),
+        runIds,
+        watermark: { source: "jsonl" as const, position: size, timestamp: maxTs },
+        total: events.length,
+      };
+    },
+    runIdsWithEvents: (runIds) => {
+      const want = new Set(runIds);
+      return new Set(read().events.map((e) => e.runId).filter((r): r is string => r !== null && want.has(r)));
+    },
+    close: () => {},
+  };
+}
+
+async function openReader(target: TargetConfig): Promise<AuditReader> {
+  const src = target.audit.source;
+  const perCalc = target.audit.eventsPerCalculation;
+  if (src.kind === "sqlite") return sqliteReader(target, src, perCalc);
+  if (src.kind === "jsonl") return jsonlReader(target, src, perCalc);
+  // PostgreSQL needs the `pg` driver, which this project does not install.
+  throw monitorFailure(`postgres audit source needs the pg package (audit.source.kind: postgres, ${src.connectionStringEnv})`);
+}
+
+/** Run ids of runs that finished after `sinceIso` with an audited result, from the run summaries. */
+async function runsFinishedSince(target: TargetConfig, sinceIso: string | null): Promise<string[] | null> {
+  const rs = target.audit.runSummaries;
+  if (!rs) return null;
+  const since = sinceIso ? Date.parse(sinceIso) : NaN;
+  let files = await globPaths(target.stateDir, rs.glob);
+  // mtime pre-filter (summaries are written once, at the end of a run); at most 500 newest.
+  if (Number.isFinite(since)) files = files.filter((f) => f.mtimeMs >= since - 60_000);
+  files = files.slice(0, 500);
+  const out: string[] = [];
+  for (const f of files) {
+    let o: unknown;
+    try {
+      o = JSON.parse(await fs.promises.readFile(f.path, "utf8"));
+    } catch {
+      continue; // a summary being written; the next checkpoint sees it
+    }
+    const runId = asString(getPath(o, rs.runIdField));
+    const finished = asString(getPath(o, rs.finishedAtField));
+    const result = rs.resultField ? asString(getPath(o, rs.resultField)) : null;
+    if (!runId || !finished) continue;
+    if (rs.resultField && !rs.auditedResults.includes(result ?? "")) continue;
+    if (Number.isFinite(since) && !(Date.parse(finished) > since)) continue;
+    out.push(runId);
+  }
+  return out;
+}
+
+/**
+ * (a) One KPI calculation made by the probe itself must write exactly eventsPerCalculation
+ * events with the expected names under its request id; (b) events since the previous
+ * checkpoint, per run, and gaps. Store missing, locked or of another schema -> target failure.
+ */
+export function probeAudit(target: TargetConfig, ctx: ProbeContext): Promise<ProbeResult<AuditMeasurement>> {
+  return runProbe(async () => {
+    const a = target.audit;
+    const golden = await loadGolden(target);
+    const reader = await openReader(target);
+    try {
+      const requestId = `monitor-audit-${randomUUID()}`;
+      let call: KpiCall | null = null;
+      for (let attempt = 0; attempt < 3; attempt++) {
+        call = await postGoldenTape(target, golden, attempt === 0 ? requestId : `${requestId}-${attempt}`);
+        if (call.status < 500) break;
+      }
+      if (!call || call.status < 200 || call.status >= 300) {
+        throw targetFailure(`audit probe's KPI calculation failed: HTTP ${call?.status}: ${bodySnippet(call?.text ?? "")}`);
+      }
+      const usedId = call.requestId ?? requestId;
+      // Events may land shortly after the answer: poll until complete or settleMs.
+      const deadline = performance.now() + a.settleMs;
+      let events = reader.eventsFor(usedId);
+      while (events.length < a.eventsPerCalculation && performance.now() < deadline) {
+        await sleep(50);
+        events = reader.eventsFor(usedId);
+      }
+      const names = new Set(events.map((e) => e.event));
+      const missingEvents = a.expectedEvents.filter((e) => !names.has(e));
+      const from = ctx.previous?.auditWatermark ?? null;
+      const w = reader.window(from, usedId);
+      const finished = await runsFinishedSince(target, from?.timestamp ?? null);
+      const withEvents = finished ? reader.runIdsWithEvents(finished) : new Set<string>();
+      return {
+        source: a.source.kind,
+        location: reader.location,
+        eventsPerCalculation: a.eventsPerCalculation,
+        probeCalculation: {
+          requestId: usedId,
+          httpStatus: call.status,
+          eventCount: events.length,
+          events,
+          expectedEvents: a.expectedEvents,
+          missingEvents,
+          complete: events.length === a.eventsPerCalculation && missingEvents.length === 0,
+        },
+        sinceLastCheckpoint: {
+          from,
+          eventCount: w.eventCount,
+          runs: w.runs,
+          requests: w.requests,
+          incompleteRuns: w.runs.filter((r) => !r.complete),
+          runsWithoutEvents: finished ? finished.filter((r) => !withEvents.has(r)) : [],
+          runsFinished: finished ? finished.length : null,
+        },
+        totalEvents: w.total,
+        watermark: w.watermark,
+      };
+    } finally {
+      reader.close();
+    }
+  });
+}

@@ -1,0 +1,284 @@
+import fs from "node:fs";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { execa } from "execa";
+import {
+  expandTargetPlaceholders,
+  resolveTargetPath,
+  type TargetConfig,
+} from "../config/target.js";
+import type { ProbeFailureKind, ProbeResult } from "./types.js";
+
+/** A failure a probe classifies itself: "target" -> FAIL, "monitor" -> ERROR. */
+export class ProbeError extends Error {
+  constructor(
+    readonly failure: ProbeFailureKind,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(oneLine(message), options);
+    this.name = "ProbeError";
+  }
+}
+
+export const targetFailure = (message: string, cause?: unknown) => new ProbeError("target", message, { cause });
+export const monitorFailure = (message: string, cause?: unknown) => new ProbeError("monitor", message, { cause });
+
+export function oneLine(s: string, max = 500): string {
+  const line = s.replace(/\s*[\r\n]+\s*/g, " | ").trim();
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+export function errorText(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+/**
+ * Run a probe body: its value becomes `{ok: true}`, a ProbeError keeps its classification,
+ * anything else thrown is a monitor defect ("monitor error: ..."), never a crash.
+ */
+export async function runProbe<T>(body: () => Promise<T>): Promise<ProbeResult<T>> {
+  const t0 = performance.now();
+  const elapsed = () => Math.round((performance.now() - t0) * 1000) / 1000;
+  try {
+    const data = await body();
+    return { ok: true, data, durationMs: elapsed() };
+  } catch (err) {
+    if (err instanceof ProbeError) return { ok: false, failure: err.failure, message: err.message, durationMs: elapsed() };
+    return { ok: false, failure: "monitor", message: oneLine(`monitor error: ${errorText(err)}`), durationMs: elapsed() };
+  }
+}
+
+/** Read a dot path ("kpis.PAR30.value"; numeric segments index arrays). */
+export function getPath(obj: unknown, dotPath: string): unknown {
+  if (dotPath === "" || dotPath === ".") return obj;
+  let cur: unknown = obj;
+  for (const seg of dotPath.split(".")) {
+    if (cur === null || cur === undefined || typeof cur !== "object") return undefined;
+    cur = (cur as Record<string, unknown>)[seg];
+  }
+  return cur;
+}
+
+export function asNumber(v: unknown): number | null {
+  if (typeof v === "number" && Number.isFinite(v)) return v;
+  if (typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v))) return Number(v);
+  return null;
+}
+
+export function asString(v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === "string") return v;
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  return JSON.stringify(v);
+}
+
+/* ------------------------------------------------------------------ HTTP */
+
+export interface HttpAnswer {
+  status: number;
+  headers: Headers;
+  text: string;
+  /** End to end: request sent -> body fully read. */
+  ms: number;
+}
+
+function describeFetchError(err: unknown): { timeout: boolean; text: string } {
+  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (e?.name === "TimeoutError" || e?.name === "AbortError") return { timeout: true, text: "" };
+  const cause = e?.cause;
+  if (cause?.message) return { timeout: false, text: cause.message };
+  if (cause?.code) return { timeout: false, text: cause.code };
+  return { timeout: false, text: e?.message ?? String(err) };
+}
+
+/**
+ * One HTTP request with a hard timeout. No answer / timeout -> target failure
+ * ("target unreachable: GET url: ..."). Any HTTP status is returned: the caller classifies it.
+ */
+export async function httpRequest(
+  method: string,
+  url: string,
+  opts: { timeoutMs: number; body?: string | Buffer; headers?: Record<string, string> },
+): Promise<HttpAnswer> {
+  const t0 = performance.now();
+  try {
+    const res = await fetch(url, {
+      method,
+      headers: opts.headers,
+      body: opts.body,
+      signal: AbortSignal.timeout(opts.timeoutMs),
+    });
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, text, ms: performance.now() - t0 };
+  } catch (err) {
+    const d = describeFetchError(err);
+    if (d.timeout) {
+      throw targetFailure(`target timeout: ${method} ${url}: no answer within ${opts.timeoutMs} ms`, err);
+    }
+    throw targetFailure(`target unreachable: ${method} ${url}: ${d.text} (timeout ${opts.timeoutMs} ms)`, err);
+  }
+}
+
+export function bodySnippet(text: string, max = 120): string {
+  return oneLine(text, max);
+}
+
+/** Parse a JSON body; unparseable -> monitor failure naming the URL. */
+export function parseJsonBody(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw monitorFailure(`${what}: answer is not JSON (${errorText(err)}): ${bodySnippet(text)}`, err);
+  }
+}
+
+/* ----------------------------------------------------------------- files */
+
+function segmentRegex(seg: string): RegExp {
+  const re = seg.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]");
+  return new RegExp(`^${re}$`);
+}
+
+/**
+ * Files (or directories) matching a simple glob relative to baseDir: `*` and `?` within a
+ * path segment (e.g. "logs/cutover_*.log", "logs/runs/*\/summary.json", "rollback/*").
+ * Sorted newest (mtime) first.
+ */
+export async function globPaths(baseDir: string, pattern: string): Promise<{ path: string; mtimeMs: number; isDirectory: boolean }[]> {
+  const segs = pattern.split("/").filter((s) => s !== "" && s !== ".");
+  let current = [path.isAbsolute(pattern) ? "/" : path.resolve(baseDir)];
+  for (const seg of segs) {
+    const next: string[] = [];
+    if (!/[*?]/.test(seg)) {
+      for (const dir of current) next.push(path.join(dir, seg));
+    } else {
+      const re = segmentRegex(seg);
+      for (const dir of current) {
+        let names: string[];
+        try {
+          names = await fs.promises.readdir(dir);
+        } catch {
+          continue;
+        }
+        for (const n of names) if (re.test(n)) next.push(path.join(dir, n));
+      }
+    }
+    current = next;
+  }
+  const out: { path: string; mtimeMs: number; isDirectory: boolean }[] = [];
+  for (const p of current) {
+    try {
+      const st = await fs.promises.stat(p);
+      out.push({ path: p, mtimeMs: st.mtimeMs, isDirectory: st.isDirectory() });
+    } catch {
+      /* vanished or never existed */
+    }
+  }
+  out.sort((a, b) => b.mtimeMs - a.mtimeMs || b.path.localeCompare(a.path));
+  return out;
+}
+
+export async function statOrNull(p: string): Promise<fs.Stats | null> {
+  try {
+    return await fs.promises.stat(p);
+  } catch {
+    return null;
+  }
+}
+
+/* -------------------------------------------------------------- commands */
+
+export interface CommandSpec {
+  command: string[];
+  cwd: string | null;
+  timeoutMs: number;
+}
+
+export interface CommandOutcome {
+  argv: string[];
+  exitCode: number | null;
+  timedOut: boolean;
+  durationMs: number;
+  startedAtMs: number;
+  stdout: string;
+  stderr: string;
+  lines: { stream: "stdout" | "stderr"; line: string }[];
+}
+
+/**
+ * Run one of the target's commands: argv without a shell, hard timeout (SIGTERM, then SIGKILL
+ * after 5 s), the monitor's environment plus target.commandEnv. A non-zero exit is returned,
+ * not thrown (the specs judge it); a command that cannot start is a target failure.
+ */
+export async function runTargetCommand(
+  target: TargetConfig,
+  spec: CommandSpec,
+  what: string,
+  opts: { onLine?: (stream: "stdout" | "stderr", line: string) => void; keepLines?: number; now?: () => number } = {},
+): Promise<CommandOutcome> {
+  const argv = spec.command.map((a) => expandTargetPlaceholders(target, a));
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(target.commandEnv)) env[k] = expandTargetPlaceholders(target, v);
+  const keep = opts.keepLines ?? 200;
+  const lines: CommandOutcome["lines"] = [];
+  const startedAtMs = (opts.now ?? Date.now)();
+  const t0 = performance.now();
+  const child = execa(argv[0]!, argv.slice(1), {
+    cwd: spec.cwd ? path.resolve(spec.cwd) : process.cwd(),
+    env,
+    extendEnv: true,
+    timeout: spec.timeoutMs,
+    forceKillAfterDelay: 5000,
+    reject: false,
+    stdin: "ignore",
+    maxBuffer: 10_000_000,
+  });
+  for (const stream of ["stdout", "stderr"] as const) {
+    const s = child[stream];
+    if (!s) continue;
+    let rest = "";
+    s.setEncoding("utf8");
+    s.on("data", (chunk: string) => {
+      const parts = (rest + chunk).split(/\r?\n/);
+      rest = parts.pop() ?? "";
+      for (const line of parts) emit(stream, line);
+    });
+    s.on("end", () => {
+      if (rest !== "") emit(stream, rest);
+      rest = "";
+    });
+  }
+  function emit(stream: "stdout" | "stderr", line: string) {
+    lines.push({ stream, line });
+    if (lines.length > keep) lines.shift();
+    try {
+      opts.onLine?.(stream, line);
+    } catch {
+      /* a printing callback must not break the measurement */
+    }
+  }
+  const result = await child;
+  const durationMs = Math.round(performance.now() - t0);
+  const r = result as typeof result & { code?: string; originalMessage?: string };
+  if (r.failed && r.exitCode === undefined && !r.timedOut && !r.isTerminated) {
+    throw targetFailure(`${what} command could not start: ${argv.join(" ")}: ${r.code ?? ""} ${r.originalMessage ?? r.shortMessage ?? ""}`);
+  }
+  return {
+    argv,
+    exitCode: r.exitCode ?? null,
+    timedOut: Boolean(r.timedOut),
+    durationMs,
+    startedAtMs,
+    stdout: typeof r.stdout === "string" ? r.stdout : "",
+    stderr: typeof r.stderr === "string" ? r.stderr : "",
+    lines,
+  };
+}
+
+export function tail(text: string, maxChars = 2000): string {
+  return text.length > maxChars ? text.slice(text.length - maxChars) : text;
+}
+
+export { resolveTargetPath };
