@@ -64,7 +64,8 @@ export class EmailChannel implements AlertChannel {
       socketTimeout: this.#timeoutMs,
       dnsTimeout: this.#timeoutMs,
     });
-    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    // Each SMTP phase has its own timeout; the whole exchange (connect, greet, auth, data) gets two.
+    const timeout = AbortSignal.timeout(this.#timeoutMs * 2);
     const all = AbortSignal.any([signal, timeout]);
     let onAbort: (() => void) | undefined;
     try {
@@ -95,7 +96,7 @@ export class EmailChannel implements AlertChannel {
   #toDeliveryError(err: unknown, signal: AbortSignal): DeliveryError {
     if (err instanceof DeliveryError) return err;
     if (signal.aborted) {
-      return deliveryErrorFromFailure(this.name, err, signal, this.#timeoutMs, this.#secrets, `${this.#opts.host}:${this.#opts.port}`);
+      return deliveryErrorFromFailure(this.name, err, signal, this.#timeoutMs * 2, this.#secrets, `${this.#opts.host}:${this.#opts.port}`);
     }
     const e = err as { code?: string; responseCode?: number; message?: string };
     const responseCode = typeof e.responseCode === "number" ? e.responseCode : undefined;

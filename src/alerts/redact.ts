@@ -33,7 +33,7 @@ export function urlSecrets(url: string): string[] {
     if (pathAndQuery.length > 1) secrets.push(pathAndQuery);
     if (u.search.length > 1) secrets.push(u.search.slice(1));
     for (const segment of u.pathname.split("/")) {
-      if (segment.length >= 8 && /\d/.test(segment)) secrets.push(segment);
+      if (segment.length >= 16 || (segment.length >= 8 && /\d/.test(segment))) secrets.push(segment);
     }
     if (u.password) secrets.push(u.password);
   } catch {
