@@ -66,6 +66,8 @@ export class TapeError extends Error {
 export const NUMERIC_COLUMNS = TAPE_COLUMNS.slice(1) as readonly NumericColumn[];
 export const TAPE_HEADER = TAPE_COLUMNS.join(",");
 
+// 1e0 .. 1e22: all exactly representable doubles (parsed from text, so exact by construction)
+const POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
 const NUMBER_RE = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
 
 function show(s: string): string {
@@ -247,19 +249,24 @@ export function parseTapeCsv(text: string): LoanTape {
   const numIdx = NUMERIC_COLUMNS.map((c) => index.get(c)!);
   const nCols = numIdx.length;
 
-  const firstLineLen = Math.max(16, text.indexOf("\n") + 1);
-  const b = new TapeBuilder(Math.ceil((len / firstLineLen) * 1.1) + 16);
+  const nextNl = text.indexOf("\n", pos);
+  const dataLineLen = Math.max(16, (nextNl === -1 ? len : nextNl) - pos + 1);
+  const b = new TapeBuilder(Math.ceil((len / dataLineLen) * 1.1) + 16);
   let cols = b.cols;
   const where: Where = { line: 0 };
+  // field index -> numeric column k (0..7), -1 for loan_id, -2 ignored
+  const target = new Int32Array(width).fill(-2);
+  target[idIdx] = -1;
+  numIdx.forEach((f, k) => (target[f] = k));
 
-  while (pos <= len) {
-    if (pos === len) break; // file ends with a newline
+  /** General path for one record: quotes, spaces, exponents, and every error with its code. */
+  const slowRecord = (): void => {
     const span = readRecord();
     const thisLine = line;
     line += span;
     if (fields.length === 1) {
       const f = fields[0];
-      if (f.length === 0 || f.trim() === "") continue; // blank line
+      if (f.length === 0 || f.trim() === "") return; // blank line
     }
     if (fields.length !== width)
       throw new TapeError("FIELD_COUNT", `line ${thisLine}: expected ${width} fields as in the header, found ${fields.length}`, { line: thisLine });
@@ -271,18 +278,105 @@ export function parseTapeCsv(text: string): LoanTape {
     const id = fields[idIdx].trim();
     if (id === "" || id.toLowerCase() === "null")
       throw new TapeError("NULL_VALUE", `line ${thisLine}, column loan_id: empty value (null) is not allowed`, { line: thisLine, column: "loan_id" });
+    where.line = thisLine;
+    for (let k = 0; k < nCols; k++) cols[k][r] = parseAmount(fields[numIdx[k]], where, NUMERIC_COLUMNS[k]);
     b.loanIds.push(id);
-    for (let k = 0; k < nCols; k++) {
-      const s = fields[numIdx[k]];
-      let v: number;
-      if (NUMBER_RE.test(s) && (v = +s) >= 0 && v !== Infinity) {
-        cols[k][r] = v;
+    b.rows = r + 1;
+  };
+
+  // Fast path: an unquoted line of plain decimals ("123", "45.67", at most 15 digits) is
+  // scanned once, char by char, straight into the columns. m / 10^k with m < 2^53 and k <= 22
+  // is correctly rounded (both operands exact, one IEEE division), so it equals Number(s)
+  // bit for bit. Anything else on the line (quotes, spaces, signs, exponents, blanks, a wrong
+  // field count, a bad cell) re-reads the line with slowRecord, which owns all error messages.
+  let nextQuote = text.indexOf('"', pos);
+  if (nextQuote === -1) nextQuote = len + 1;
+  while (pos < len) {
+    if (nextQuote < pos) {
+      nextQuote = text.indexOf('"', pos);
+      if (nextQuote === -1) nextQuote = len + 1;
+    }
+    let nl = text.indexOf("\n", pos);
+    if (nl === -1) nl = len;
+    if (nextQuote < nl) {
+      slowRecord();
+      continue;
+    }
+    let end = nl;
+    if (end > pos && text.charCodeAt(end - 1) === 13) end--;
+    if (end === pos) {
+      pos = nl + 1;
+      line++;
+      continue;
+    }
+    const r = b.rows;
+    if (r === cols[0].length) {
+      b.grow();
+      cols = b.cols;
+    }
+    let i = pos;
+    let f = 0;
+    let id = "";
+    let fast = true;
+    for (;;) {
+      if (f >= width) {
+        fast = false;
+        break;
+      }
+      const t = target[f];
+      if (t >= 0) {
+        let m = 0;
+        let digits = 0;
+        let frac = 0;
+        let dot = false;
+        for (; i < end; i++) {
+          const c = text.charCodeAt(i);
+          if (c === 44) break;
+          const d = c - 48;
+          if (d >= 0 && d <= 9) {
+            m = m * 10 + d;
+            digits++;
+            if (dot) frac++;
+          } else if (c === 46 && !dot) dot = true;
+          else {
+            fast = false;
+            break;
+          }
+        }
+        if (!fast || digits === 0 || digits > 15) {
+          fast = false;
+          break;
+        }
+        cols[t][r] = frac === 0 ? m : m / POW10[frac];
       } else {
-        where.line = thisLine;
-        cols[k][r] = parseAmount(s, where, NUMERIC_COLUMNS[k]); // throws with the precise code
+        let j = text.indexOf(",", i);
+        if (j === -1 || j > end) j = end;
+        if (t === -1) {
+          id = text.slice(i, j);
+          const n = id.length;
+          if (n === 0 || id.charCodeAt(0) <= 32 || id.charCodeAt(n - 1) <= 32 || (n === 4 && id.toLowerCase() === "null")) {
+            fast = false;
+            break;
+          }
+        }
+        i = j;
+      }
+      f++;
+      if (i >= end) break;
+      i++; // the comma
+      if (i === end) {
+        fast = false; // trailing comma: an empty last field
+        break;
       }
     }
-    b.rows = r + 1;
+    if (fast && f === width) {
+      b.loanIds.push(id);
+      b.rows = r + 1;
+      pos = nl + 1;
+      line++;
+    } else {
+      slowRecord(); // pos is still at the start of this line
+    }
   }
   return b.finish();
 }

@@ -60,6 +60,23 @@ describe("parseTapeCsv: valid input", () => {
     }
   });
 
+  it("reads every accepted number format exactly as Number() does (fast and general paths)", () => {
+    const cells = ["0", "007.50", "1.", ".5", "123456789012345", "1234567890123456789", "0.1", "0.30000000000000004", "99999.99",
+      "1e3", "2.5E-2", "+4", " 12 ", "-0", "4503599627370497.5", "0.000000000000000000001"];
+    let s = 7;
+    for (let i = 0; i < 2000; i++) {
+      s = (s * 1103515245 + 12345) % 2147483648;
+      cells.push((s / 100).toFixed(i % 4), String(s / 7));
+    }
+    const text = H + "\n" + cells.map((c, i) => `L${i},${c},1,0,0,0,0,${c},1`).join("\n") + "\n";
+    const t = parseTapeCsv(text);
+    expect(t.rows).toBe(cells.length);
+    cells.forEach((c, i) => {
+      expect(Object.is(t.columns.total_receivable_usd[i], Number(c)), c).toBe(true);
+      expect(Object.is(t.columns.cash_available_usd[i], Number(c)), c).toBe(true);
+    });
+  });
+
   it("reads the last row without a final newline", () => {
     expect(parseTapeCsv(`${H}\nL1,1,1,0,0,0,0,0,1`).rows).toBe(1);
   });
