@@ -121,17 +121,33 @@ export function evenHits(rows: number, percent: number): number {
   return Math.floor((rows * percent) / 100);
 }
 
+/**
+ * CPU burner (worker thread of the service process). Feedback on the process's own CPU time
+ * (process.cpuUsage is process-wide): each ~100 ms slice it burns until the process has used
+ * `percent` % of one core since the fault was set (debt capped at 400 ms), else it sleeps. Two
+ * such threads share the work, so the share holds under scheduler contention (a busy 2-core
+ * machine) and already includes the service's own work.
+ */
 const CPU_WORKER = `
-const { workerData, parentPort } = require("node:worker_threads");
+const { workerData } = require("node:worker_threads");
 const sab = new Int32Array(new SharedArrayBuffer(4));
 let percent = workerData.percent;
-parentPort.on("message", (m) => { percent = m; });
+let t0 = performance.now();
+let c0 = process.cpuUsage();
+function used() { const c = process.cpuUsage(c0); return (c.user + c.system) / 1000; }
 function slice() {
-  const busy = percent;
-  const start = Date.now();
-  while (Date.now() - start < busy) { /* burn */ }
-  const idle = 100 - busy;
-  if (idle > 0) Atomics.wait(sab, 0, 0, idle);
+  const now = performance.now();
+  let target = (now - t0) * percent / 100;
+  let u = used();
+  if (target - u > 400) { c0 = process.cpuUsage(); t0 = now - 400 * 100 / percent; u = 0; target = 400; }
+  if (u < target) {
+    const end = now + 100;
+    while (performance.now() < end && used() < (performance.now() - t0) * percent / 100) {
+      for (let i = 0; i < 20000; i++) { /* burn */ }
+    }
+  } else {
+    Atomics.wait(sab, 0, 0, Math.min(100, (u - target) * 100 / percent + 1));
+  }
   setImmediate(slice);
 }
 slice();
@@ -148,7 +164,7 @@ export class FaultRuntime {
   private runN = 0;
   private leakTimer?: NodeJS.Timeout;
   private leaked: Buffer[] = [];
-  private cpuWorker?: Worker;
+  private cpuWorkers: Worker[] = [];
   private crashTimer?: NodeJS.Timeout;
   private lastRaw = "";
   private watchTimer?: NodeJS.Timeout;
@@ -214,13 +230,14 @@ export class FaultRuntime {
     }
     // cpu
     if (next.cpuPercent !== prev.cpuPercent) {
-      if (!next.cpuPercent) {
-        void this.cpuWorker?.terminate();
-        this.cpuWorker = undefined;
-      } else if (this.cpuWorker) this.cpuWorker.postMessage(next.cpuPercent);
-      else {
-        this.cpuWorker = new Worker(CPU_WORKER, { eval: true, workerData: { percent: next.cpuPercent } });
-        this.cpuWorker.unref();
+      for (const w of this.cpuWorkers) void w.terminate();
+      this.cpuWorkers = [];
+      if (next.cpuPercent) {
+        for (let i = 0; i < 2; i++) {
+          const w = new Worker(CPU_WORKER, { eval: true, workerData: { percent: next.cpuPercent } });
+          w.unref();
+          this.cpuWorkers.push(w);
+        }
       }
     }
     // crash
@@ -251,7 +268,7 @@ export class FaultRuntime {
     if (this.watchTimer) clearInterval(this.watchTimer);
     if (this.leakTimer) clearInterval(this.leakTimer);
     if (this.crashTimer) clearTimeout(this.crashTimer);
-    void this.cpuWorker?.terminate();
+    for (const w of this.cpuWorkers) void w.terminate();
     this.leaked = [];
   }
 }

@@ -27,7 +27,7 @@ export async function runPipelineTests(o: { dir: string; port: number; junit?: s
     ["run", "--config", path.join(PROJECT_ROOT, "pipeline", "vitest.config.ts"), "--reporter=default", "--reporter=junit", `--outputFile.junit=${junit}`],
     {
       cwd: PROJECT_ROOT,
-      env: { PIPELINE_DIR: o.dir, PIPELINE_PORT: String(o.port), CI: "1", FORCE_COLOR: "0" },
+      env: { PIPELINE_DIR: o.dir, PIPELINE_PORT: String(o.port), CI: "1", NO_COLOR: "1" },
       reject: false,
       timeout: 180_000,
       stdout: o.quiet ? "pipe" : "inherit",

@@ -11,6 +11,7 @@ import {
   isAlive,
   paths,
   pollUntil,
+  readJson,
   readPid,
   sleep,
   writeActive,
@@ -120,7 +121,9 @@ const faultName = (s: string) => s.split(":")[0];
 export async function setFaults(dir: string, port: number, specs: string[] | "clear"): Promise<{ faults: string[]; applied: boolean }> {
   const p = paths(dir);
   const f = readFaultsFile(p.faults);
-  if (!f.allowed) throw new Error("fault injection is not enabled for this pipeline; start it with --allow-faults or --fault SPEC");
+  const svc = readJson<{ pid?: number; faults_enabled?: boolean }>(p.service);
+  const running = svc?.pid !== undefined && isAlive(svc.pid);
+  if (!f.allowed || (running && svc?.faults_enabled === false)) throw new Error("fault injection is not enabled for this pipeline; start it with --allow-faults or --fault SPEC");
   let next: string[];
   if (specs === "clear") next = [];
   else {

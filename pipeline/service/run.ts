@@ -65,7 +65,8 @@ export const PROCESSED_COLUMNS = [...TAPE_COLUMNS, "par30_usd"] as const;
 
 /**
  * The processed rows as CSV, with the data faults applied:
- * nulls -> the hit rows get an empty total_receivable_usd; duplicates -> the hit rows are written twice.
+ * nulls -> the hit rows get an empty total_receivable_usd; duplicates -> the hit rows are written
+ * again (the clean row), so exactly floor(rows*p/100) null rows and floor(rows*q/100) repeated loan_ids.
  */
 export function processedCsv(tape: LoanTape, nullsPercent = 0, duplicatesPercent = 0): { csv: string; rowsOut: number } {
   const c = tape.columns;
@@ -73,9 +74,9 @@ export function processedCsv(tape: LoanTape, nullsPercent = 0, duplicatesPercent
   for (let i = 0; i < tape.rows; i++) {
     const par30 = c.dpd_30_60_usd[i]! + c.dpd_60_90_usd[i]! + c.dpd_90_plus_usd[i]!;
     const nul = nullsPercent > 0 && evenHit(i + 1, nullsPercent);
-    const line = [
+    const fields = [
       csvField(tape.loanIds[i]!),
-      nul ? "" : String(c.total_receivable_usd[i]),
+      String(c.total_receivable_usd[i]),
       String(c.dpd_0_7_usd[i]),
       String(c.dpd_7_30_usd[i]),
       String(c.dpd_30_60_usd[i]),
@@ -84,9 +85,12 @@ export function processedCsv(tape: LoanTape, nullsPercent = 0, duplicatesPercent
       String(c.cash_available_usd[i]),
       String(c.total_eligible_usd[i]),
       String(Math.round(par30 * 100) / 100),
-    ].join(",");
-    lines.push(line);
-    if (duplicatesPercent > 0 && evenHit(i + 1, duplicatesPercent)) lines.push(line);
+    ];
+    const clean = fields.join(",");
+    if (nul) fields[1] = "";
+    lines.push(nul ? fields.join(",") : clean);
+    // the duplicate is the clean row again, so null and duplicate counts stay independent
+    if (duplicatesPercent > 0 && evenHit(i + 1, duplicatesPercent)) lines.push(clean);
   }
   return { csv: lines.join("\n") + "\n", rowsOut: lines.length - 1 };
 }

@@ -168,7 +168,7 @@ export async function serve(opts: ServeOptions): Promise<{ close: () => Promise<
 
   // ---- pid + service record
   fs.writeFileSync(p.pid, `${process.pid}\n`);
-  writeJsonAtomic(p.service, { pid: process.pid, port: opts.port, url: `http://127.0.0.1:${opts.port}`, started_at: startedAt.toISOString(), interval_s: opts.intervalS, input });
+  writeJsonAtomic(p.service, { pid: process.pid, port: opts.port, url: `http://127.0.0.1:${opts.port}`, started_at: startedAt.toISOString(), interval_s: opts.intervalS, input, faults_enabled: faultsEnabled });
 
   const health = (): Health => ({
     status: lastRun && lastRun.result === "failure" ? "degraded" : "ok",
