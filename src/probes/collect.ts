@@ -42,19 +42,21 @@ export const PROBES: Record<ProbeName, AnyProbe> = {
  * Order of a checkpoint's probes, as stages run one after the other; probes within a stage run
  * concurrently:
  * 1. cutover (changes the target; everything else observes the result);
- * 2. the pipeline's own test suite (heavy; kept out of every measurement window);
+ * 2. the target's commands: its own test suite and the validation (CPU-heavy processes, kept out
+ *    of every measurement window);
  * 3. resources: the CPU/RSS window is taken while the monitor sends nothing;
  * 4. latency: the KPI burst alone, so nothing else competes with it;
  * 5. error rate, which must read the counters AFTER the latency burst (its requests make the
- *    window non-empty), with health, audit, validation, data quality and logs (last, so it sees
+ *    window non-empty), with health, audit, data quality and logs (last, so it sees
  *    the lines the other probes caused).
  */
 export const PROBE_STAGES: ProbeName[][] = [
   ["cutover"],
   ["testSuite"],
+  ["validation"],
   ["resources"],
   ["latency"],
-  ["errorRate", "health", "audit", "validation", "dataQuality", "logs"],
+  ["errorRate", "health", "audit", "dataQuality", "logs"],
 ];
 
 /** Outer watchdog per probe: its own timeouts should always fire first. */

@@ -27,7 +27,7 @@ export function countersFromMetrics(target: TargetConfig, text: string, at: numb
     const label = s.labels[m.requestsLabel] ?? "";
     if (failRe.test(label)) {
       failedRequests += s.value;
-      failedByLabel[label] = (failedByLabel[label] ?? 0) + s.value;
+      if (s.value > 0) failedByLabel[label] = (failedByLabel[label] ?? 0) + s.value;
     }
   }
   let runCount = 0;
