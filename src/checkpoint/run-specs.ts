@@ -80,7 +80,7 @@ export async function runPhaseSpecs(
       passWithNoTests: false,
     },
     {},
-    { stdout: options.verbose ? process.stdout : devNull(), stderr: options.verbose ? process.stderr : devNull() },
+    { stdout: options.verbose ? (process.stdout as unknown as Writable) : devNull(), stderr: options.verbose ? (process.stderr as unknown as Writable) : devNull() },
   );
   try {
     vitest.provide("checkpoint", context);
@@ -106,6 +106,6 @@ export async function runPhaseSpecs(
 }
 
 /** A writable that drops everything (vitest writes its banner and summary there). */
-function devNull(): NodeJS.WritableStream {
+function devNull(): Writable {
   return new Writable({ write: (_chunk, _encoding, callback) => callback() });
 }

@@ -5,7 +5,7 @@
  */
 import type { CheckOutcome } from "../report/spec-kit.js";
 import { fmt, need } from "../report/spec-kit.js";
-import type { CheckpointContext } from "../checkpoint/context.js";
+import type { CheckpointContext, Verdict } from "../checkpoint/context.js";
 import { judgeBand } from "../judge/bands.js";
 import { compareToBaseline } from "../judge/baseline.js";
 import { memoryTrend } from "../judge/trend.js";
@@ -128,22 +128,43 @@ export function memorySeries(c: CheckpointContext): { t: number; mb: number }[] 
   return points.sort((a, b) => a.t - b.t);
 }
 
+/**
+ * A growth rate extrapolated from a few minutes is noise on a busy machine (2 MB in 10 s is
+ * 700 MB/h): the trend is judged only over at least this window.
+ */
+export const MIN_TREND_WINDOW_MINUTES = 10;
+
+/** Memory growth in %/h over the history and this checkpoint, or null when the window is too short. */
+export function memoryGrowthPercentPerHour(c: CheckpointContext): number | null {
+  const trend = memoryTrend(memorySeries(c));
+  if (trend.status === "insufficient" || trend.windowMinutes < MIN_TREND_WINDOW_MINUTES) return null;
+  return trend.growthPercentPerHour;
+}
+
 /** "Memory stable and not growing" / "No memory growth pattern detected" / "Zero memory leaks". */
 export function memoryGrowth(c: CheckpointContext): CheckOutcome {
   const band = memory(c);
   const series = memorySeries(c);
   const trend = memoryTrend(series);
   const failAt = c.config.thresholds.memoryGrowthPercentPerHour.failAt;
-  if (trend.insufficient) {
-    // One checkpoint's window is short; the absolute band still decides, and the trend is
-    // judged once history exists. Not a PASS of the growth criterion by itself.
+  const within = c.config.thresholds.memoryStableWithinPercent;
+  if (trend.status === "insufficient" || trend.growthPercentPerHour === null || trend.windowMinutes < MIN_TREND_WINDOW_MINUTES) {
+    // Too short a history for a rate: judge this checkpoint's own samples for stability instead.
+    const res = need(c.measurements.resources, "resources");
+    const mbs = res.samples.map((s) => s.rssMb);
+    if (mbs.length < 2) {
+      return { verdict: "FAIL", measured: `${mbs.length} memory sample(s): nothing to judge`, threshold: `growth <= ${failAt} %/h`, advice: "check the resources probe (pidfile, sampling window)", value: null };
+    }
+    const mean = mbs.reduce((a, b) => a + b, 0) / mbs.length;
+    const dev = Math.max(...mbs.map((v) => Math.abs(v - mean))) / mean * 100;
+    const verdict = band.verdict === "FAIL" || dev > within ? "FAIL" : band.verdict;
     return {
-      verdict: band.verdict === "FAIL" ? "FAIL" : "WARN",
-      measured: `${band.measured}; growth not yet measurable (${trend.reason})`,
-      threshold: `growth <= ${failAt} %/h over the history and ${band.threshold}`,
-      advice: "the trend needs samples from at least two moments; it is judged from the next checkpoint on",
+      verdict,
+      measured: `memory within this checkpoint deviates ${dev.toFixed(1)} % from its mean over ${mbs.length} samples; history spans ${trend.windowMinutes.toFixed(1)} min (a growth rate needs ${MIN_TREND_WINDOW_MINUTES} min); now ${band.measured}`,
+      threshold: `stable within ${within} %; growth <= ${failAt} %/h once ${MIN_TREND_WINDOW_MINUTES} min of history exist; ${band.threshold}`,
+      advice: ADVICE.memory,
       value: null,
-      evidence: { series: series.length },
+      evidence: { seriesLength: series.length, deviationPercent: dev },
     };
   }
   const growth = trend.growthPercentPerHour;
@@ -165,7 +186,7 @@ export function memoryStable(c: CheckpointContext): CheckOutcome {
   const series = memorySeries(c);
   const trend = memoryTrend(series);
   const within = c.config.thresholds.memoryStableWithinPercent;
-  if (trend.insufficient) {
+  if (trend.status === "insufficient") {
     return {
       verdict: "FAIL",
       measured: `memory stability cannot be judged: ${trend.reason}`,
@@ -212,7 +233,7 @@ export function againstHour1Baseline(c: CheckpointContext): CheckOutcome {
   const parts = [
     `latency median ${fmt.ms(cmp.medianCurrent)} vs ${fmt.ms(cmp.medianBaseline)} (${signed(cmp.relativeChangePercent)} %, p=${fmtP(cmp.pValue)}) ${cmp.verdict}`,
   ];
-  let verdict = cmp.verdict;
+  let verdict: Verdict = cmp.verdict;
   const res = c.measurements.resources;
   if (res?.ok && base.memoryMb != null) {
     const r = pointCompare(res.data.rssMbMax, base.memoryMb, t.baselineTolerancePercent, t.baselineMinimumAbsoluteEffect.memoryMb);
@@ -237,7 +258,7 @@ export function againstHour1Baseline(c: CheckpointContext): CheckOutcome {
     measured: parts.join("; "),
     threshold: `a change for the worse that is significant (alpha ${t.significanceAlpha}), above ${t.baselineTolerancePercent} % and above the minimum effect warns (hour-1 baseline ${base.recordedAt})`,
     advice: "compare with the hour-1 checkpoint in the report; find what changed (load, data volume, deploys) and document it",
-    value: round(cmp.relativeChangePercent, 2),
+    value: cmp.relativeChangePercent == null ? null : round(cmp.relativeChangePercent, 2),
     evidence: { latency: cmp, baselineRecordedAt: base.recordedAt, baselineCheckpoint: base.checkpointId },
   };
 }
@@ -259,11 +280,13 @@ export function round(v: number, digits = 2): number {
   return Math.round(v * f) / f;
 }
 
-function signed(v: number): string {
+function signed(v: number | null): string {
+  if (v == null) return "n/a";
   if (!Number.isFinite(v)) return String(v);
   return `${v >= 0 ? "+" : ""}${v.toFixed(1)}`;
 }
 
-function fmtP(p: number): string {
+function fmtP(p: number | null): string {
+  if (p == null) return "n/a";
   return p < 0.001 ? "<0.001" : p.toFixed(3);
 }

@@ -8,7 +8,7 @@ import {
   alertRulesSchema,
   decisionTreeSchema,
 } from "../judge/config.js";
-import { alertChannelsSchema, alertRoutingSchema } from "../alerts/config.js";
+import { alertChannelsSchema } from "../alerts/config.js";
 
 /**
  * The whole monitor configuration. Every section has defaults that target the bundled
@@ -31,8 +31,8 @@ export const configSchema = z.object({
     .prefault({}),
   alerts: z
     .object({
-      channels: alertChannelsSchema.prefault({}),
-      routing: alertRoutingSchema.prefault({}),
+      /** Every channel is present by default and enabled by its environment variables (.env.example). */
+      channels: alertChannelsSchema.prefault({ slack: {}, pagerduty: {}, email: {}, webhook: {} }),
       rules: alertRulesSchema.optional(),
     })
     .prefault({}),

@@ -1,0 +1,344 @@
+/**
+ * One checkpoint, end to end (DESIGN.md "Data flow of one checkpoint"):
+ * config -> collect (probes, once) -> specs (the phase's vitest project) -> record -> judge
+ * (alert rules, decision tree) -> act (alerts, guarded rollback) -> report (dashboard, events).
+ * No process.exit here: the CLI maps the returned exit code.
+ */
+import { mkdirSync, rmSync } from "node:fs";
+import path from "node:path";
+import type { LoadedConfig } from "../config/load.js";
+import type { PhaseName } from "../config/schedule.js";
+import { collect } from "../probes/collect.js";
+import type { Measurements, ProbeState } from "../probes/types.js";
+import { JsonlCheckpointStore } from "../history/jsonl-store.js";
+import { systemClock, type Clock } from "../judge/clock.js";
+import { worst } from "../judge/verdict.js";
+import type { BaselineRecord } from "../judge/baseline.js";
+import { EventsLog } from "../report/events-log.js";
+import { renderDashboard } from "../report/dashboard.js";
+import { monitorPaths } from "./paths.js";
+import { monitorState } from "./state.js";
+import { resolvePhase } from "./due.js";
+import { runPhaseSpecs } from "./run-specs.js";
+import { testAlertChannels, judgeAndAct, type ActResult } from "./act.js";
+import type { CheckpointContext, CheckpointRecord, HistoryPoint, Hour1Baseline, Verdict } from "./context.js";
+
+export interface CheckpointOptions {
+  phase: string;
+  at?: string;
+  json?: boolean;
+  autoRollback?: boolean;
+  force?: boolean;
+  verbose?: boolean;
+  clock?: Clock;
+  /** Where human output goes (console by default). */
+  print?: (text: string) => void;
+}
+
+export interface CheckpointOutcome {
+  exitCode: number;
+  record?: CheckpointRecord;
+  message?: string;
+}
+
+export const EXIT = { ok: 0, fail: 1, couldNotRun: 2, inconclusive: 3 } as const;
+
+export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOptions): Promise<CheckpointOutcome> {
+  const { config } = loaded;
+  const clock = opts.clock ?? systemClock;
+  const print = opts.print ?? ((t: string) => process.stdout.write(t + "\n"));
+  const paths = monitorPaths(config.reportsDir);
+  mkdirSync(paths.state, { recursive: true });
+  const state = monitorState(paths);
+  const events = new EventsLog(paths.events);
+  const store = new JsonlCheckpointStore<CheckpointRecord>(paths.records);
+  const started = clock.now();
+
+  const { records: history, skipped } = await store.readAll();
+  for (const s of skipped) print(`warning: ${paths.records} line ${s.line} skipped: ${s.reason}`);
+  const cutoverFile = await state.cutover.load();
+  let cutover = cutoverFile.current;
+
+  const resolved = resolvePhase({
+    phase: opts.phase,
+    at: opts.at,
+    schedule: config.schedule,
+    cutoverStartedAt: cutover?.startedAt ?? null,
+    ran: history.filter((r) => !cutover || r.timestamp >= cutover.startedAt || r.phase === "pre-cutover"),
+    nowMs: clock.now(),
+  });
+  if ("nothingDue" in resolved) {
+    print(resolved.nothingDue);
+    return { exitCode: EXIT.ok, message: resolved.nothingDue };
+  }
+  const phase: PhaseName = resolved.phase;
+
+  // After a rollback the cutover is over until a new one is recorded (hour0 records one).
+  if (cutover?.rolledBack && phase !== "hour0" && phase !== "pre-cutover") {
+    const msg = `ROLLED BACK at ${cutover.rolledBack.at} (${cutover.rolledBack.reason}); the cutover of ${cutover.startedAt} is over. Run the hour0 checkpoint to record a new cutover.`;
+    events.write({ type: "checkpoint", severity: "critical", phase, verdict: "FAIL", rolledBack: cutover.rolledBack });
+    print(msg);
+    return { exitCode: EXIT.fail, message: msg };
+  }
+
+  const startedAt = new Date(clock.now()).toISOString();
+  const checkpointId = `${startedAt.replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${phase}${resolved.scheduledAt ? "-" + resolved.scheduledAt.replace(":", "") : ""}`;
+  const label = `${phase}${resolved.scheduledAt ? ` @ ${resolved.scheduledAt}` : ""}`;
+  if (!opts.json) print(`cutover-monitor: ${label} (${resolved.reason}); config ${loaded.source}`);
+
+  // The expected number of pipeline tests: config, or the count recorded before cutover.
+  const target = structuredClone(config.target);
+  if (target.testSuite.expectedTotal == null) {
+    const pre = [...history].reverse().find((r) => r.phase === "pre-cutover" && typeof (r.metrics as Record<string, unknown>)?.tests_total === "number");
+    if (pre) target.testSuite.expectedTotal = (pre.metrics as { tests_total: number }).tests_total;
+  }
+
+  // Probe cursors belong to one cutover: a new cutover starts "since cutover" totals afresh.
+  const probeFile = await state.probes.load();
+  const previous = (probeFile.state ?? {}) as ProbeState;
+  if (phase === "hour0" || (cutover && probeFile.cutoverStartedAt !== cutover.startedAt)) delete previous.logTotalsSinceCutover;
+
+  // collect: every probe once, each with its own timeout.
+  const measurements: Measurements = await collect(phase, target, {
+    previous,
+    force: opts.force,
+    now: () => clock.now(),
+    checkpoint: label,
+    onLine: opts.json ? undefined : (stream, line) => print(`  [cutover ${stream}] ${line}`),
+  });
+
+  // hour0 records the cutover start (when the cutover ran, or when V2 was found active).
+  if (phase === "hour0" && measurements.cutover?.ok) {
+    const m = measurements.cutover.data;
+    const ok = m.skipped ? !!m.log : m.exitCode === 0;
+    if (ok && (!cutover || !m.skipped || cutover.rolledBack)) {
+      const startMs = m.startedAtMs ?? m.log?.mtimeMs ?? clock.now();
+      const next = { startedAt: new Date(startMs).toISOString(), recordedBy: checkpointId };
+      await state.cutover.update((f) => ({ version: 1, current: next, previous: f.current ? [...f.previous, f.current] : f.previous }));
+      cutover = next;
+      events.write({ type: "cutover_recorded", startedAt: next.startedAt, skipped: m.skipped, checkpoint: checkpointId });
+    }
+  }
+
+  const judgeState = await state.judge.load();
+  const hour1 = hour1Baseline(judgeState.baselines.hour1);
+  const context: CheckpointContext = {
+    config: { ...config, target },
+    checkpoint: { id: checkpointId, phase, scheduledAt: resolved.scheduledAt, label, startedAt },
+    measurements,
+    cutover: cutover ?? null,
+    baselines: { hour1: hour1 && (!cutover || hour1.recordedAt >= cutover.startedAt) ? hour1 : null },
+    history: history.filter((r) => !cutover || r.timestamp >= cutover.startedAt).map(toHistoryPoint),
+    attestations: (await state.attestations.load()).attestations,
+  };
+  if (phase === "pre-cutover") context.alertChannels = await testAlertChannels(config);
+
+  // specs: only this phase's files, with the measurements provided.
+  const resultsDir = path.join(paths.allureResults, checkpointId);
+  rmSync(resultsDir, { recursive: true, force: true });
+  const specs = await runPhaseSpecs(context, {
+    allureResultsDir: resultsDir,
+    environmentInfo: { target: config.target.baseUrl, phase, checkpoint: label, config: loaded.source },
+    verbose: opts.verbose,
+  });
+  if (specs.checks.length === 0) {
+    specs.checks.push({
+      id: "specs-ran",
+      title: "The phase's specs ran",
+      section: "monitor",
+      verdict: "ERROR",
+      measured: `no spec ran for phase ${phase}`,
+      threshold: "at least one spec",
+      advice: "check vitest.config.ts projects and specs/ folders",
+      value: null,
+    });
+  }
+
+  const checksVerdict = specs.checks.reduce<Verdict>((w, c) => worst(w, c.verdict), "PASS");
+  const metrics = keyMetrics(measurements);
+
+  // judge + act: alert rules over this checkpoint's observations, decision tree, alerts, rollback.
+  const acted: ActResult = await judgeAndAct({
+    config,
+    paths,
+    state,
+    events,
+    clock,
+    checkpointId,
+    label,
+    checks: specs.checks,
+    metrics,
+    measurements,
+    history: context.history,
+    cutover: cutover ?? null,
+    autoRollback: !!opts.autoRollback || config.rollback.auto,
+    print: opts.json ? () => {} : print,
+  });
+
+  let verdict: Verdict = checksVerdict;
+  if (acted.rollback?.status === "succeeded" || acted.rollback?.status === "failed") verdict = "FAIL";
+  const exitCode = verdict === "FAIL" ? EXIT.fail : verdict === "ERROR" ? EXIT.inconclusive : EXIT.ok;
+
+  const record: CheckpointRecord = {
+    timestamp: startedAt,
+    kpi_latency_ms: metrics.kpi_latency_ms,
+    error_rate_percent: metrics.error_rate_percent,
+    memory_mb: metrics.memory_mb,
+    cpu_percent: metrics.cpu_percent,
+    pipeline_status: pipelineStatus(measurements, acted),
+    audit_trail_events: metrics.audit_trail_events,
+    validation_status: metrics.validation_status,
+    checkpoint_id: checkpointId,
+    phase,
+    scheduled_at: resolved.scheduledAt,
+    verdict,
+    exit_code: exitCode,
+    duration_ms: Math.round(clock.now() - started),
+    checks: specs.checks,
+    metrics: {
+      ...metrics.extra,
+      memory_samples: measurements.resources?.ok ? measurements.resources.data.samples.map((s) => ({ t: s.at, mb: s.rssMb })) : [],
+    },
+    alerts: acted.notices,
+    decision: acted.decision,
+    rollback: acted.rollback,
+    config_source: loaded.source,
+  };
+  await store.append(record);
+  await state.probes.save({ version: 1, state: measurements.state as Record<string, unknown>, cutoverStartedAt: cutover?.startedAt ?? null });
+
+  // hour1 records the baseline the later phases compare against.
+  if (phase === "hour1" && measurements.latency?.ok && measurements.latency.data.okCount > 0) {
+    const lat = measurements.latency.data.samples.filter((s) => s.ok);
+    const one = (v: number | null) => (v == null ? [] : [v]);
+    const baseline = {
+      source: "hour1",
+      checkpoint: checkpointId,
+      recordedAt: startedAt,
+      samples: {
+        kpi_latency_ms: lat.map((s) => s.endToEndMs),
+        kpi_server_ms: lat.flatMap((s) => one(s.serverMs)),
+        memory_mb: one(metrics.memory_mb),
+        cpu_percent: one(metrics.cpu_percent),
+        error_rate_percent: one(metrics.error_rate_percent),
+        audit_trail_events: one(metrics.audit_trail_events),
+      },
+    };
+    await state.judge.update((s) => ({ ...s, baselines: { ...s.baselines, hour1: baseline } }));
+  }
+
+  events.write({
+    type: "checkpoint",
+    severity: verdict === "FAIL" ? "critical" : verdict === "WARN" ? "warning" : verdict === "ERROR" ? "error" : "info",
+    checkpoint: checkpointId,
+    phase,
+    scheduled_at: resolved.scheduledAt,
+    verdict,
+    exit_code: exitCode,
+    kpi_latency_ms: record.kpi_latency_ms,
+    error_rate_percent: record.error_rate_percent,
+    memory_mb: record.memory_mb,
+    cpu_percent: record.cpu_percent,
+    audit_trail_events: record.audit_trail_events,
+    validation_status: record.validation_status,
+    failed: specs.checks.filter((c) => c.verdict === "FAIL").map((c) => c.id),
+    warned: specs.checks.filter((c) => c.verdict === "WARN").map((c) => c.id),
+    errored: specs.checks.filter((c) => c.verdict === "ERROR").map((c) => c.id),
+  });
+
+  if (opts.json) {
+    print(JSON.stringify(record, null, 2));
+  } else {
+    print(
+      renderDashboard(record, {
+        decisionLine: acted.decisionLine,
+        alertsLine: acted.alertsLine,
+        rollbackLine: acted.rollbackLine,
+        reportHint: `Record: ${paths.records}\nAllure results: ${resultsDir} (npm run report -> ${paths.allureReport})`,
+      }),
+    );
+  }
+  return { exitCode, record };
+}
+
+function hour1Baseline(b: BaselineRecord | undefined): Hour1Baseline | null {
+  if (!b) return null;
+  const first = (k: string) => b.samples[k]?.[0] ?? null;
+  return {
+    recordedAt: b.recordedAt,
+    checkpointId: b.checkpoint,
+    latencySamplesMs: b.samples.kpi_latency_ms ?? [],
+    serverLatencySamplesMs: b.samples.kpi_server_ms ?? [],
+    memoryMb: first("memory_mb"),
+    cpuPercent: first("cpu_percent"),
+    errorRatePercent: first("error_rate_percent"),
+    auditTrailEvents: first("audit_trail_events"),
+  };
+}
+
+function toHistoryPoint(r: CheckpointRecord): HistoryPoint {
+  const samples = (r.metrics as { memory_samples?: { t: number; mb: number }[] } | undefined)?.memory_samples;
+  return {
+    timestamp: r.timestamp,
+    checkpointId: r.checkpoint_id,
+    phase: r.phase,
+    scheduledAt: r.scheduled_at,
+    memory_mb: r.memory_mb,
+    memorySamples: samples,
+    kpi_latency_ms: r.kpi_latency_ms,
+    error_rate_percent: r.error_rate_percent,
+    cpu_percent: r.cpu_percent,
+    audit_trail_events: r.audit_trail_events,
+    validation_status: r.validation_status,
+    verdict: r.verdict,
+    pipeline_status: r.pipeline_status,
+  };
+}
+
+export interface KeyMetrics {
+  kpi_latency_ms: number | null;
+  error_rate_percent: number | null;
+  memory_mb: number | null;
+  memory_growth_percent_per_hour: number | null;
+  cpu_percent: number | null;
+  audit_trail_events: number | null;
+  validation_status: string | null;
+  extra: Record<string, unknown>;
+}
+
+const r2 = (v: number) => Math.round(v * 100) / 100;
+
+/** The checklist's "Key Metrics to Track", read from this checkpoint's measurements. */
+function keyMetrics(m: Measurements): KeyMetrics {
+  const lat = m.latency?.ok ? m.latency.data : null;
+  const er = m.errorRate?.ok ? m.errorRate.data : null;
+  const res = m.resources?.ok && m.resources.data.samples.length ? m.resources.data : null;
+  const audit = m.audit?.ok ? m.audit.data : null;
+  return {
+    kpi_latency_ms: lat?.endToEndMs ? r2(lat.endToEndMs.p95) : null,
+    error_rate_percent: er ? Math.round(er.errorRatePercent * 10000) / 10000 : null,
+    memory_mb: res ? r2(res.rssMbMax) : null,
+    memory_growth_percent_per_hour: null,
+    cpu_percent: res ? r2(res.cpuPercentMean) : null,
+    audit_trail_events: audit ? audit.sinceLastCheckpoint.eventCount + audit.probeCalculation.eventCount : null,
+    validation_status: m.validation?.ok ? m.validation.data.verdict : m.validation ? "FAIL" : null,
+    extra: {
+      kpi_latency_p50_ms: lat?.endToEndMs ? r2(lat.endToEndMs.p50) : null,
+      kpi_server_p95_ms: lat?.serverMs ? r2(lat.serverMs.p95) : null,
+      tests_total: m.testSuite?.ok ? m.testSuite.data.total : undefined,
+      tests_passed: m.testSuite?.ok ? m.testSuite.data.passed : undefined,
+      log_errors: m.logs?.ok ? m.logs.data.sinceLastCheckpoint.errors + m.logs.data.sinceLastCheckpoint.critical : null,
+      log_warnings: m.logs?.ok ? m.logs.data.sinceLastCheckpoint.warnings : null,
+      active_version: m.health?.ok ? m.health.data.version : null,
+      error_rate_window: er?.window ?? null,
+      error_rate_counters: er?.counters ?? null,
+    },
+  };
+}
+
+function pipelineStatus(m: Measurements, acted: ActResult): string {
+  if (acted.rollback?.status === "succeeded") return "rolled_back";
+  if (!m.health) return "unknown";
+  if (!m.health.ok) return m.health.failure === "target" ? "unreachable" : "unknown";
+  return m.health.data.statusOk ? "operational" : (m.health.data.status ?? "degraded");
+}

@@ -1,0 +1,48 @@
+/**
+ * State that must outlive a checkpoint process (a scheduled CI job starts a fresh one each
+ * time): the cutover start, probe cursors, attestations, rollback attempts. Each file is JSON,
+ * written atomically under a lock, validated on read, never reset silently.
+ */
+import { z } from "zod";
+import { stateFile } from "../judge/state-file.js";
+import { judgeStateFile } from "../judge/state-file.js";
+import type { MonitorPaths } from "./paths.js";
+
+const cutoverStateSchema = z.object({
+  startedAt: z.string(),
+  recordedBy: z.string(),
+  rolledBack: z.object({ at: z.string(), reason: z.string(), verified: z.boolean() }).optional(),
+});
+
+const cutoverFileSchema = z.object({ version: z.literal(1), current: cutoverStateSchema.nullable(), previous: z.array(cutoverStateSchema) });
+
+const attestationSchema = z.object({ id: z.string(), by: z.string(), at: z.string(), note: z.string().optional() });
+const attestationsFileSchema = z.object({ version: z.literal(1), attestations: z.array(attestationSchema) });
+
+/** Probe cursors: opaque to this module (see src/probes/types.ts ProbeState). */
+const probeStateFileSchema = z.object({ version: z.literal(1), state: z.record(z.string(), z.unknown()), cutoverStartedAt: z.string().nullable() });
+
+const rollbackAttemptSchema = z.object({
+  cutoverStartedAt: z.string(),
+  incident: z.string(),
+  startedAt: z.string(),
+  finishedAt: z.string().optional(),
+  status: z.enum(["running", "succeeded", "failed"]),
+  exitCode: z.number().nullable().optional(),
+  durationMs: z.number().optional(),
+  verification: z.record(z.string(), z.unknown()).optional(),
+  error: z.string().optional(),
+});
+const rollbackFileSchema = z.object({ version: z.literal(1), attempts: z.array(rollbackAttemptSchema) });
+export type RollbackAttempt = z.infer<typeof rollbackAttemptSchema>;
+
+export function monitorState(paths: MonitorPaths) {
+  return {
+    cutover: stateFile(paths.cutover, cutoverFileSchema, () => ({ version: 1 as const, current: null, previous: [] })),
+    attestations: stateFile(paths.attestations, attestationsFileSchema, () => ({ version: 1 as const, attestations: [] })),
+    probes: stateFile(paths.probeState, probeStateFileSchema, () => ({ version: 1 as const, state: {}, cutoverStartedAt: null })),
+    rollback: stateFile(paths.rollback, rollbackFileSchema, () => ({ version: 1 as const, attempts: [] })),
+    judge: judgeStateFile(paths.alertState),
+  };
+}
+export type MonitorState = ReturnType<typeof monitorState>;

@@ -1,0 +1,26 @@
+/**
+ * The single error boundary: known user errors print one line without a stack and exit 2;
+ * anything else is the monitor's own defect and also exits 2 ("could not run").
+ * Exit codes live here only.
+ */
+import { MonitorUserError } from "../errors.js";
+import { StateFileError } from "../judge/state-file.js";
+
+export async function main(run: () => Promise<number>): Promise<never> {
+  let code: number;
+  try {
+    code = await run();
+  } catch (error) {
+    if (error instanceof MonitorUserError || error instanceof StateFileError) {
+      process.stderr.write(`cutover-monitor: ${error.message}\n`);
+    } else {
+      const e = error as Error;
+      process.stderr.write(`cutover-monitor: internal error (exit 2, the checkpoint could not run): ${e?.message ?? String(error)}\n`);
+      if (process.env.CUTOVER_MONITOR_DEBUG) process.stderr.write(`${e?.stack ?? ""}\n`);
+    }
+    code = 2;
+  }
+  // Give stdout a chance to flush, then exit with the code (open handles must not keep us alive).
+  await new Promise((r) => process.stdout.write("", () => r(undefined)));
+  process.exit(code);
+}
