@@ -1,0 +1,79 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { evaluateRules } from "../../src/judge/alert-rules.ts";
+import { testClock } from "../../src/judge/clock.ts";
+import { defaultJudgeConfig } from "../../src/judge/config.ts";
+import { createSilence } from "../../src/judge/silences.ts";
+import { emptyJudgeState, judgeStateFile, stateFile, StateFileError } from "../../src/judge/state-file.ts";
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "judge-state-"));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("state file", () => {
+  it("a missing file is the initial state", async () => {
+    expect(await judgeStateFile(join(dir, "nested", "judge-state.json")).load()).toEqual(emptyJudgeState());
+  });
+
+  it("round-trips alert state, silences and baselines", async () => {
+    const file = judgeStateFile(join(dir, "judge-state.json"));
+    const clock = testClock();
+    const { state: alerts } = evaluateRules({
+      rules: defaultJudgeConfig().alertRules,
+      observations: { kpi_latency_ms: { value: 700, verdict: "FAIL" } },
+      state: emptyJudgeState().alerts,
+      clock,
+      checkpoint: "01:30",
+    });
+    const value = {
+      ...emptyJudgeState(),
+      alerts,
+      silences: [createSilence({ ruleId: "cpu-warning", forMinutes: 30, by: "ops", reason: "load test" }, clock)],
+      baselines: { hour1: { source: "hour1", checkpoint: "01:00", recordedAt: "2025-12-26T01:00:00.000Z", samples: { kpi_latency_ms: [1.1, 1.2] } } },
+    };
+    await file.save(value);
+    expect(await judgeStateFile(file.path).load()).toEqual(value);
+    expect((await readdir(dir)).sort()).toEqual(["judge-state.json"]); // no temp or lock left behind
+  });
+
+  it.each([
+    ["not JSON", '{"version": 1, "alerts": ', /judge-state\.json: corrupt state file, not valid JSON/],
+    ["the wrong shape", '{"version": 1, "alerts": {"version": 1, "alerts": {}}, "silences": "none", "baselines": {}}', /judge-state\.json: invalid state file at silences:/],
+    ["empty", "", /judge-state\.json: corrupt state file/],
+  ])("a file that is %s is a one-line error naming the file, never a silent reset", async (_name, content, message) => {
+    const path = join(dir, "judge-state.json");
+    await writeFile(path, content);
+    const file = judgeStateFile(path);
+    const error = await file.load().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StateFileError);
+    expect((error as Error).message).toMatch(message);
+    expect((error as Error).message).not.toMatch(/\n/);
+    await expect(file.update((s) => s)).rejects.toThrow(StateFileError);
+    expect(await readFile(path, "utf8")).toBe(content); // untouched
+  });
+
+  it("refuses to save an invalid state", async () => {
+    const file = judgeStateFile(join(dir, "judge-state.json"));
+    await expect(file.save({ ...emptyJudgeState(), silences: [{ id: "x" }] } as never)).rejects.toThrow(/refusing to save invalid state at silences\.0/);
+  });
+
+  it("concurrent read-modify-write updates from two handles lose nothing", async () => {
+    const path = join(dir, "counter.json");
+    const schema = z.object({ n: z.number(), writers: z.array(z.string()) });
+    const a = stateFile(path, schema, () => ({ n: 0, writers: [] }));
+    const b = stateFile(path, schema, () => ({ n: 0, writers: [] }));
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).update((s) => ({ n: s.n + 1, writers: [...s.writers, `w${i}`] }))),
+    );
+    const final = await a.load();
+    expect(final.n).toBe(40);
+    expect(new Set(final.writers).size).toBe(40);
+  });
+});
