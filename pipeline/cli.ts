@@ -5,7 +5,7 @@
  */
 import fs from "node:fs";
 import { parseArgs } from "node:util";
-import { fetchHealth, isAlive, Logger, paths, parsePort, readActive, readPid, resolveDir, resolvePort, UsageError, errMsg, DEFAULT_INTERVAL_S, type Version } from "./service/common.ts";
+import { fetchHealth, isAlive, Logger, paths, parsePort, readActive, readJson, readPid, resolveDir, resolvePort, UsageError, errMsg, DEFAULT_INTERVAL_S, type Version } from "./service/common.ts";
 
 const USAGE =
   "usage: pipeline <start|stop|status|serve|run-once|cutover|validate|rollback|test|fault> [--dir D] [--port P] " +
@@ -160,7 +160,8 @@ async function main(argv: string[]): Promise<number> {
       const { AuditStore } = await import("./audit/store.ts");
       fs.mkdirSync(p.runs, { recursive: true });
       const log = new Logger(p.log, true);
-      const inp = input ?? p.defaultInput;
+      // default: the input of this state dir's service (service.json), else the generated 10k tape
+      const inp = input ?? readJson<{ input?: string }>(p.service)?.input ?? p.defaultInput;
       ensureDefaultInput(p, inp);
       const fr = new FaultRuntime(faults.length > 0, p.faults);
       fr.apply(faults);
