@@ -107,7 +107,7 @@ export async function httpRequest(
     const res = await fetch(url, {
       method,
       headers: opts.headers,
-      body: opts.body,
+      body: typeof opts.body === "string" || opts.body === undefined ? opts.body : new Uint8Array(opts.body),
       signal: AbortSignal.timeout(opts.timeoutMs),
     });
     const text = await res.text();
