@@ -166,10 +166,6 @@ export async function serve(opts: ServeOptions): Promise<{ close: () => Promise<
     }
   }, 200);
 
-  // ---- pid + service record
-  fs.writeFileSync(p.pid, `${process.pid}\n`);
-  writeJsonAtomic(p.service, { pid: process.pid, port: opts.port, url: `http://127.0.0.1:${opts.port}`, started_at: startedAt.toISOString(), interval_s: opts.intervalS, input, faults_enabled: faultsEnabled });
-
   const health = (): Health => ({
     status: lastRun && lastRun.result === "failure" ? "degraded" : "ok",
     version,
@@ -250,6 +246,10 @@ export async function serve(opts: ServeOptions): Promise<{ close: () => Promise<
       resolve();
     });
   });
+  // ---- pid + service record
+  fs.writeFileSync(p.pid, `${process.pid}\n`);
+  writeJsonAtomic(p.service, { pid: process.pid, port: opts.port, url: `http://127.0.0.1:${opts.port}`, started_at: startedAt.toISOString(), interval_s: opts.intervalS, input, faults_enabled: faultsEnabled });
+
   log.info("service", "service started", { pid: process.pid, port: opts.port, version, interval_s: opts.intervalS, input, faults: faultsEnabled ? opts.faults.join(",") : "disabled" });
 
   // ---- run loop: the next run starts `interval` after the previous one finished
