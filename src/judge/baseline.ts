@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Direction } from "./bands.ts";
+import { METRIC, type Thresholds } from "./config.ts";
 import { mannWhitneyU, median } from "./stats.ts";
 
 /**
@@ -208,3 +209,31 @@ export const baselineRecordSchema = z.object({
   samples: z.record(z.string(), z.array(z.number())),
 });
 export type BaselineRecord = z.infer<typeof baselineRecordSchema>;
+
+/** Direction, tolerance, minimum effect and alpha for comparing one metric to its baseline. */
+export type BaselineOptions = Omit<BaselineComparisonInput, "current" | "baseline">;
+
+/**
+ * The configured comparison for a metric id (kpi_latency_ms, error_rate_percent,
+ * memory_mb, cpu_percent); undefined for a metric without a band.
+ */
+export function baselineOptionsFor(metric: string, thresholds: Thresholds): BaselineOptions | undefined {
+  const t = thresholds;
+  const pick = {
+    [METRIC.kpiLatencyMs]: [t.kpiLatencyP95Ms, t.baselineMinimumAbsoluteEffect.kpiLatencyMs],
+    [METRIC.errorRatePercent]: [t.errorRatePercent, t.baselineMinimumAbsoluteEffect.errorRatePercent],
+    [METRIC.memoryMb]: [t.memoryMb, t.baselineMinimumAbsoluteEffect.memoryMb],
+    [METRIC.cpuPercent]: [t.cpuPercent, t.baselineMinimumAbsoluteEffect.cpuPercent],
+  } as const;
+  const found = (pick as Record<string, readonly [Thresholds["memoryMb"], number]>)[metric];
+  if (!found) return undefined;
+  const [band, minAbsoluteEffect] = found;
+  return {
+    metric,
+    unit: band.unit,
+    direction: band.direction,
+    tolerancePercent: t.baselineTolerancePercent,
+    minAbsoluteEffect,
+    alpha: t.significanceAlpha,
+  };
+}

@@ -29,7 +29,7 @@ export interface MemoryTrendOk {
   fittedIncreaseMb: number;
   /** Projected hours from the last sample until the fitted line reaches the limit; 0 if it is already over, null if not growing. */
   hoursToLimit: number | null;
-  /** Same as hoursToLimit for the default 500 MB line (kept for the checklist's words). */
+  /** The same projection to the 500 MB line of the checklist, whatever limitMb is. */
   hoursTo500Mb: number | null;
   limitMb: number;
 }
@@ -67,8 +67,8 @@ export function memoryTrend(samples: readonly MemorySample[], options: { limitMb
   const m = mean(ys);
   const maxDeviationMb = Math.max(...ys.map((y) => Math.abs(y - m)));
   const stableWithinPercent = m > 0 ? (maxDeviationMb / m) * 100 : 0;
-  let hoursToLimit: number | null = null;
-  if (fit.slope > 0) hoursToLimit = fittedLastMb >= limitMb ? 0 : (limitMb - fittedLastMb) / fit.slope;
+  const hoursTo = (line: number) => (fit.slope > 0 ? (fittedLastMb >= line ? 0 : (line - fittedLastMb) / fit.slope) : null);
+  const hoursToLimit = hoursTo(limitMb);
   return {
     status: "ok",
     slopeMbPerHour: fit.slope,
@@ -82,7 +82,7 @@ export function memoryTrend(samples: readonly MemorySample[], options: { limitMb
     fittedLastMb,
     fittedIncreaseMb: fit.slope * windowHours,
     hoursToLimit,
-    hoursTo500Mb: limitMb === 500 ? hoursToLimit : null,
+    hoursTo500Mb: hoursTo(500),
     limitMb,
   };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { compareRatio, compareToBaseline, type BaselineComparisonInput } from "../../src/judge/baseline.ts";
+import { baselineOptionsFor, compareRatio, compareToBaseline, type BaselineComparisonInput } from "../../src/judge/baseline.ts";
+import { defaultJudgeConfig } from "../../src/judge/config.ts";
 import { mannWhitneyU, median, normalCdf } from "../../src/judge/stats.ts";
 import { noisy, prng } from "./prng.ts";
 
@@ -108,5 +109,22 @@ describe("compareRatio for mostly-zero metrics", () => {
     const r = compareRatio({ ...ratio, current, baseline });
     expect(r.verdict).toBe(verdict);
     expect(r.reason).toMatch(reason);
+  });
+});
+
+describe("baselineOptionsFor", () => {
+  it("maps each banded metric to its configured comparison", () => {
+    const t = defaultJudgeConfig().thresholds;
+    expect(baselineOptionsFor("kpi_latency_ms", t)).toEqual({
+      metric: "kpi_latency_ms",
+      unit: "ms",
+      direction: "higher_is_worse",
+      tolerancePercent: 5,
+      minAbsoluteEffect: 2,
+      alpha: 0.05,
+    });
+    expect(baselineOptionsFor("memory_mb", t)?.minAbsoluteEffect).toBe(10);
+    expect(baselineOptionsFor("cpu_percent", t)?.minAbsoluteEffect).toBe(10);
+    expect(baselineOptionsFor("nope", t)).toBeUndefined();
   });
 });
