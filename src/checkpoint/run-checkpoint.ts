@@ -104,6 +104,7 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
     force: opts.force,
     now: () => clock.now(),
     checkpoint: label,
+    cutoverStartedAt: cutover?.startedAt ?? null,
     onLine: opts.json ? undefined : (stream, line) => print(`  [cutover ${stream}] ${line}`),
   });
 

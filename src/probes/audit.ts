@@ -184,6 +184,12 @@ async function openReader(target: TargetConfig): Promise<AuditReader> {
   throw monitorFailure(`postgres audit source needs the pg package (audit.source.kind: postgres, ${src.connectionStringEnv})`);
 }
 
+function laterOf(a: string | null, b: string | null): string | null {
+  if (!a) return b;
+  if (!b) return a;
+  return Date.parse(a) >= Date.parse(b) ? a : b;
+}
+
 /** Run ids of runs that finished after `sinceIso` with an audited result, from the run summaries. */
 async function runsFinishedSince(target: TargetConfig, sinceIso: string | null): Promise<string[] | null> {
   const rs = target.audit.runSummaries;
@@ -244,7 +250,7 @@ export function probeAudit(target: TargetConfig, ctx: ProbeContext): Promise<Pro
       const missingEvents = a.expectedEvents.filter((e) => !names.has(e));
       const from = ctx.previous?.auditWatermark ?? null;
       const w = reader.window(from, usedId);
-      const finished = await runsFinishedSince(target, from?.timestamp ?? null);
+      const finished = await runsFinishedSince(target, laterOf(from?.timestamp ?? null, ctx.cutoverStartedAt ?? null));
       const withEvents = finished ? reader.runIdsWithEvents(finished) : new Set<string>();
       return {
         source: a.source.kind,

@@ -452,6 +452,8 @@ export interface ProbeContext {
   checkpoint?: string;
   /** Requests the monitor itself sent in this checkpoint (log-based error rate fallback). */
   requestsSentByMonitor?: number;
+  /** The recorded cutover start (ISO): runs before it (V1) are not expected to write audit events. */
+  cutoverStartedAt?: string | null;
 }
 
 export interface Measurements {
