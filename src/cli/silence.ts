@@ -1,0 +1,60 @@
+/** `npm run silence`: mute an alert rule's notifications until a time (its state is still tracked). */
+import { parseArgs } from "node:util";
+import { UsageError } from "../errors.js";
+import { loadConfig } from "../config/load.js";
+import { monitorPaths } from "../checkpoint/paths.js";
+import { monitorState } from "../checkpoint/state.js";
+import { alertRulesFor } from "../judge/config.js";
+import { activeSilences, createSilence } from "../judge/silences.js";
+import { systemClock } from "../judge/clock.js";
+import { EventsLog } from "../report/events-log.js";
+import { main } from "./main.js";
+
+const USAGE =
+  'usage: npm run silence -- --rule RULE_ID (--for MINUTES | --until ISO_TIME) --by NAME --reason TEXT [--config FILE]\n       npm run silence -- --list';
+
+main(async () => {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: process.argv.slice(2),
+      options: {
+        rule: { type: "string" },
+        for: { type: "string" },
+        until: { type: "string" },
+        by: { type: "string" },
+        reason: { type: "string" },
+        config: { type: "string" },
+        list: { type: "boolean", default: false },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message.split("\n")[0]}\n${USAGE}`);
+  }
+  const { config } = await loadConfig({ file: values.config });
+  const paths = monitorPaths(config.reportsDir);
+  const judge = monitorState(paths).judge;
+  if (values.list) {
+    const active = activeSilences((await judge.load()).silences, systemClock);
+    if (!active.length) process.stdout.write("no active silence\n");
+    for (const s of active) process.stdout.write(`${s.id}: ${s.ruleId ?? JSON.stringify(s.matcher)} until ${s.until} by ${s.by} (${s.reason})\n`);
+    return 0;
+  }
+  const rules = config.alerts.rules ?? alertRulesFor(config.thresholds);
+  if (!values.rule) throw new UsageError(`--rule is required\n${USAGE}`);
+  if (!rules.some((r) => r.id === values.rule)) throw new UsageError(`--rule: "${values.rule}" is not an alert rule; known: ${rules.map((r) => r.id).join(", ")}`);
+  if (!values.by || !values.reason) throw new UsageError(`--by and --reason are required\n${USAGE}`);
+  const forMinutes = values.for !== undefined ? Number(values.for) : undefined;
+  if (forMinutes !== undefined && !(forMinutes > 0)) throw new UsageError(`--for: "${values.for}" is not a positive number of minutes`);
+  let silence;
+  try {
+    silence = createSilence({ ruleId: values.rule, until: values.until, forMinutes, by: values.by, reason: values.reason }, systemClock);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  await judge.update((s) => ({ ...s, silences: [...activeSilences(s.silences, systemClock), silence] }));
+  new EventsLog(paths.events).write({ type: "silence", rule: silence.ruleId, until: silence.until, by: silence.by, reason: silence.reason });
+  process.stdout.write(`silenced ${silence.ruleId} until ${silence.until} (${silence.id})\n`);
+  return 0;
+});
