@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import { resolvePhase } from "../../src/checkpoint/due.js";
+import { DEFAULT_SCHEDULE } from "../../src/config/schedule.js";
+
+const start = "2026-01-01T00:00:00.000Z";
+const at = (hhmm: string) => Date.parse(start) + (Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3))) * 60_000;
+
+describe("--phase=auto picks the latest scheduled checkpoint that is due and has not run", () => {
+  it.each([
+    // [now after cutover, already ran, expected phase@at or nothing]
+    ["00:10", [], "hour0@00:00"],
+    ["00:10", [{ phase: "hour0", scheduled_at: "00:00" }], null],
+    ["01:05", [{ phase: "hour0", scheduled_at: "00:00" }], "hour1@01:00"],
+    ["01:35", [{ phase: "hour1", scheduled_at: "01:00" }], "stability@01:30"],
+    ["03:10", [{ phase: "stability", scheduled_at: "01:30" }], "stability@03:00"],
+    ["05:59", [{ phase: "stability", scheduled_at: "05:00" }], null],
+    ["06:00", [{ phase: "stability", scheduled_at: "05:00" }], "extended@06:00"],
+    ["16:00", [], "day@15:00"],
+    ["24:00", [], "final@24:00"],
+    ["30:00", [{ phase: "final", scheduled_at: "24:00" }], null],
+  ] as const)("at %s after cutover with %j -> %s", (now, ran, expected) => {
+    const r = resolvePhase({ phase: "auto", schedule: DEFAULT_SCHEDULE, cutoverStartedAt: start, ran: [...ran], nowMs: at(now) });
+    if (expected === null) {
+      expect(r).toHaveProperty("nothingDue");
+      expect((r as { nothingDue: string }).nothingDue).toMatch(/nothing due/);
+    } else {
+      expect(r).not.toHaveProperty("nothingDue");
+      const ok = r as { phase: string; scheduledAt?: string };
+      expect(`${ok.phase}@${ok.scheduledAt}`).toBe(expected);
+    }
+  });
+
+  it("without a recorded cutover: pre-cutover first, then hour0", () => {
+    const first = resolvePhase({ phase: "auto", schedule: DEFAULT_SCHEDULE, cutoverStartedAt: null, ran: [], nowMs: Date.now() });
+    expect(first).toMatchObject({ phase: "pre-cutover" });
+    const second = resolvePhase({ phase: "auto", schedule: DEFAULT_SCHEDULE, cutoverStartedAt: null, ran: [{ phase: "pre-cutover" }], nowMs: Date.now() });
+    expect(second).toMatchObject({ phase: "hour0", scheduledAt: "00:00" });
+  });
+
+  it("the default schedule has the 20 checkpoints of DESIGN.md", () => {
+    expect(DEFAULT_SCHEDULE).toHaveLength(20);
+    expect(DEFAULT_SCHEDULE.filter((s) => s.phase === "stability").map((s) => s.at)).toEqual(["01:30", "02:00", "02:30", "03:00", "03:30", "04:00", "04:30", "05:00"]);
+  });
+});
+
+describe("--phase=NAME and --at", () => {
+  it("--at HH:MM labels the run; an ISO time maps to the nearest scheduled checkpoint of the phase", () => {
+    expect(resolvePhase({ phase: "stability", at: "2:30", schedule: DEFAULT_SCHEDULE, cutoverStartedAt: start, ran: [], nowMs: 0 })).toMatchObject({ phase: "stability", scheduledAt: "02:30" });
+    const iso = new Date(at("02:29")).toISOString();
+    expect(resolvePhase({ phase: "stability", at: iso, schedule: DEFAULT_SCHEDULE, cutoverStartedAt: start, ran: [], nowMs: 0 })).toMatchObject({ scheduledAt: "02:30" });
+  });
+
+  it("rejects an unknown phase or a bad --at with a usage error", () => {
+    expect(() => resolvePhase({ phase: "lunch", schedule: DEFAULT_SCHEDULE, cutoverStartedAt: null, ran: [], nowMs: 0 })).toThrow(/--phase: "lunch" is not a phase/);
+    expect(() => resolvePhase({ phase: "day", at: "noonish", schedule: DEFAULT_SCHEDULE, cutoverStartedAt: start, ran: [], nowMs: 0 })).toThrow(/--at: "noonish"/);
+  });
+});
