@@ -180,7 +180,9 @@ export async function judgeAndAct(input: {
   return {
     notices: notices.map((n) => ({ dedupKey: n.dedupKey, kind: n.kind, severity: n.severity, ruleId: n.ruleId, title: n.title, evidence: n.evidence })),
     decision,
-    decisionLine: `Decision: ${decision.severity} -> ${decision.action}${decision.rollback !== "no" ? ` (rollback: ${decision.rollback})` : ""}. ${decision.reason}`,
+    decisionLine:
+      `Decision: ${decision.severity} -> ${decision.action}${decision.rollback !== "no" ? ` (rollback: ${decision.rollback})` : ""}. ${decision.reason}` +
+      (decision.runbook.length ? `\nRunbook (from the checklist):\n${decision.runbook.map((step) => `  [ ] ${step}`).join("\n")}` : ""),
     alertsLine,
     rollbackLine,
     rollback,
