@@ -21,7 +21,7 @@ import { monitorState } from "./state.js";
 import { resolvePhase } from "./due.js";
 import { runPhaseSpecs } from "./run-specs.js";
 import { testAlertChannels, judgeAndAct, type ActResult } from "./act.js";
-import type { CheckpointContext, CheckpointRecord, HistoryPoint, Hour1Baseline, Verdict } from "./context.js";
+import type { CheckpointContext, CheckpointRecord, CutoverState, HistoryPoint, Hour1Baseline, Verdict } from "./context.js";
 
 export interface CheckpointOptions {
   phase: string;
@@ -64,7 +64,7 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
     at: opts.at,
     schedule: config.schedule,
     cutoverStartedAt: cutover?.startedAt ?? null,
-    ran: history.filter((r) => !cutover || r.timestamp >= cutover.startedAt || r.phase === "pre-cutover"),
+    ran: history.filter((r) => r.phase === "pre-cutover" || belongsTo(r, cutover)),
     nowMs: clock.now(),
   });
   if ("nothingDue" in resolved) {
@@ -82,7 +82,8 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
   }
 
   const startedAt = new Date(clock.now()).toISOString();
-  const checkpointId = `${startedAt.replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${phase}${resolved.scheduledAt ? "-" + resolved.scheduledAt.replace(":", "") : ""}`;
+  // Unique even for two checkpoints started in the same millisecond (each gets its own results folder).
+  const checkpointId = `${startedAt.replace(/[-:.]/g, "")}-${phase}${resolved.scheduledAt ? "-" + resolved.scheduledAt.replace(":", "") : ""}-${process.pid}`;
   const label = `${phase}${resolved.scheduledAt ? ` @ ${resolved.scheduledAt}` : ""}`;
   if (!opts.json) print(`cutover-monitor: ${label} (${resolved.reason}); config ${loaded.source}`);
 
@@ -129,7 +130,7 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
     measurements,
     cutover: cutover ?? null,
     baselines: { hour1: hour1 && (!cutover || hour1.recordedAt >= cutover.startedAt) ? hour1 : null },
-    history: history.filter((r) => !cutover || r.timestamp >= cutover.startedAt).map(toHistoryPoint),
+    history: history.filter((r) => belongsTo(r, cutover)).map(toHistoryPoint),
     attestations: (await state.attestations.load()).attestations,
   };
   if (phase === "pre-cutover") context.alertChannels = await testAlertChannels(config);
@@ -260,6 +261,12 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
     );
   }
   return { exitCode, record };
+}
+
+/** A record belongs to the current cutover when it came after its start, or is the hour0 run that recorded it. */
+function belongsTo(r: CheckpointRecord, cutover: CutoverState | null): boolean {
+  if (!cutover) return true;
+  return r.timestamp >= cutover.startedAt || r.checkpoint_id === cutover.recordedBy;
 }
 
 function hour1Baseline(b: BaselineRecord | undefined): Hour1Baseline | null {

@@ -6,6 +6,7 @@ import type { CheckOutcome } from "../report/spec-kit.js";
 import { need } from "../report/spec-kit.js";
 import type { CheckpointContext } from "../checkpoint/context.js";
 import { worst } from "../judge/verdict.js";
+import { judgeBand } from "../judge/bands.js";
 
 export function healthEndpoints(c: CheckpointContext): CheckOutcome {
   const h = need(c.measurements.health, "health");
@@ -76,10 +77,23 @@ export function logErrors(c: CheckpointContext, opts: { window: "checkpoint" | "
   const samples = opts.window === "checkpoint" ? [...l.sinceLastCheckpoint.samples.critical, ...l.sinceLastCheckpoint.samples.error].slice(0, 3).map((s) => s.line) : [];
   const bad = opts.criticalOnly ? scan.critical : scan.errors + scan.critical;
   let verdict: CheckOutcome["verdict"] = bad > 0 ? "FAIL" : "PASS";
+  // ERROR lines of failed requests and runs are the error rate's failures: the same errors get
+  // the error rate's band (1 % -> WARN, 20 % -> FAIL), not a second, harsher verdict. Only
+  // errors beyond those, or any CRITICAL line, fail this check by themselves.
+  let explained = "";
+  const er = c.measurements.errorRate;
+  if (verdict === "FAIL" && !opts.criticalOnly && opts.window === "checkpoint" && scan.critical === 0 && er?.ok) {
+    const failures = er.data.window.failedRequests + er.data.window.failedRuns;
+    if (scan.errors <= failures) {
+      const band = judgeBand(er.data.errorRatePercent, c.config.thresholds.errorRatePercent).verdict;
+      verdict = band === "PASS" ? "WARN" : band;
+      explained = `; all ${scan.errors} ERROR lines are the ${failures} failed requests/runs of the error rate (${er.data.errorRatePercent.toFixed(2)} %), judged by its band`;
+    }
+  }
   if (verdict === "PASS" && opts.warnIsWarn && scan.warnings > 0) verdict = "WARN";
   return {
     verdict,
-    measured: `${scan.critical} CRITICAL, ${scan.errors} ERROR, ${scan.warnings} WARN in ${scan.linesScanned} lines ${where}${samples.length ? `; e.g. ${samples.map((s) => JSON.stringify(s.slice(0, 160))).join(" | ")}` : ""}`,
+    measured: `${scan.critical} CRITICAL, ${scan.errors} ERROR, ${scan.warnings} WARN in ${scan.linesScanned} lines ${where}${explained}${samples.length ? `; e.g. ${samples.map((s) => JSON.stringify(s.slice(0, 160))).join(" | ")}` : ""}`,
     threshold: opts.criticalOnly ? "zero CRITICAL lines" : `zero ERROR and CRITICAL lines${opts.warnIsWarn ? "; WARN lines warn" : ""}`,
     advice: "read the sample lines and the log around them; categorise the errors and identify the affected KPIs",
     value: bad,

@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { UsageError } from "../errors.js";
 import { loadConfig } from "../config/load.js";
+import { PHASE_NAMES } from "../config/schedule.js";
 import { runCheckpoint } from "../checkpoint/run-checkpoint.js";
 import { main } from "./main.js";
 
@@ -32,6 +33,9 @@ main(async () => {
     return 0;
   }
   if (!values.phase) throw new UsageError(`--phase is required\n${USAGE}`);
+  if (values.phase !== "auto" && !(PHASE_NAMES as readonly string[]).includes(values.phase)) {
+    throw new UsageError(`--phase: "${values.phase}" is not a phase; expected one of ${PHASE_NAMES.join(", ")} or auto\n${USAGE}`);
+  }
   const loaded = await loadConfig({ file: values.config });
   const outcome = await runCheckpoint(loaded, {
     phase: values.phase,
