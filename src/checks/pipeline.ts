@@ -84,7 +84,7 @@ export function logErrors(c: CheckpointContext, opts: { window: "checkpoint" | "
   const er = c.measurements.errorRate;
   if (verdict === "FAIL" && !opts.criticalOnly && opts.window === "checkpoint" && scan.critical === 0 && er?.ok) {
     const failures = er.data.window.failedRequests + er.data.window.failedRuns;
-    if (scan.errors <= failures) {
+    if (failures > 0 && scan.errors <= failures * c.config.target.logs.errorLinesPerFailure) {
       const band = judgeBand(er.data.errorRatePercent, c.config.thresholds.errorRatePercent).verdict;
       verdict = band === "PASS" ? "WARN" : band;
       explained = `; all ${scan.errors} ERROR lines are the ${failures} failed requests/runs of the error rate (${er.data.errorRatePercent.toFixed(2)} %), judged by its band`;

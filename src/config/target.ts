@@ -129,6 +129,12 @@ const logsSchema = z
       })
       .prefault({}),
     maxSampleLines: z.number().int().nonnegative().default(5),
+    /**
+     * ERROR lines one counted failure writes at most (the reference pipeline: a failed request
+     * 1, a failed run 2 — the phase and the run). Up to failures x this, the log's ERRORs are
+     * the error rate's own failures and take its band instead of a second verdict.
+     */
+    errorLinesPerFailure: z.number().int().nonnegative().default(2),
   })
   .prefault({});
 
@@ -200,6 +206,10 @@ const auditSchema = z
         resultField: z.string().nullable().default("result"),
         /** Only runs with these results are expected to have audit events. */
         auditedResults: z.array(z.string()).default(["success"]),
+        /** Field naming the version that ran; only runs of the audited versions count (null: all). */
+        versionField: z.string().nullable().default("version"),
+        /** V1 writes no audit trail: a run in flight during the cutover finishes as V1. */
+        auditedVersions: z.array(z.string()).default(["v2"]),
       })
       .nullable()
       .prefault({}),

@@ -212,6 +212,7 @@ async function runsFinishedSince(target: TargetConfig, sinceIso: string | null):
     const result = rs.resultField ? asString(getPath(o, rs.resultField)) : null;
     if (!runId || !finished) continue;
     if (rs.resultField && !rs.auditedResults.includes(result ?? "")) continue;
+    if (rs.versionField && !rs.auditedVersions.includes(asString(getPath(o, rs.versionField)) ?? "")) continue;
     if (Number.isFinite(since) && !(Date.parse(finished) > since)) continue;
     out.push(runId);
   }

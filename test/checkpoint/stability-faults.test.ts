@@ -77,11 +77,12 @@ describe("stability checkpoint catches injected faults", () => {
     expect(c.measured).toMatch(/error rate \d\.\d+ %: 1\/1\d\d KPI requests failed/);
     expect(r.stdout).toMatch(/WARN\s+Monitor error rate/);
     expect(r.record!.decision.rollback).toBe("no");
-    // The one failed request also wrote an ERROR line: the checklist's "Zero errors in logs"
-    // criterion fails on it, so this checkpoint exits 1 on the log checks alone (see report).
-    const failed = checksWith(r.record, "FAIL").map((x) => x.id).sort();
-    expect(failed).toEqual(["stability.log-scan", "stability.zero-log-errors"]);
-    expect(r.exitCode).toBe(1);
+    // The failed request's ERROR log line is the error rate's failure: judged by its band (WARN),
+    // not a second, harsher verdict. Nothing fails, so a warning never fails the job.
+    expect(checksWith(r.record, "FAIL"), describeChecks(r)).toEqual([]);
+    expect(checkOf(r.record, "stability.zero-log-errors").verdict).toBe("WARN");
+    expect(checkOf(r.record, "stability.zero-log-errors").measured).toMatch(/ERROR lines are the \d+ failed requests\/runs of the error rate/);
+    expect(r.exitCode).toBe(0);
   });
 
   it("cpu:90 -> stability.cpu FAIL", async () => {
