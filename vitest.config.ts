@@ -12,6 +12,11 @@ export default defineConfig({
           include: [`specs/${phase}/**/*.spec.ts`],
           // A checkpoint's probes already bounded their own time; a spec only reads measurements.
           testTimeout: 30_000,
+          // Specs only read the provided measurements: one worker thread in the checkpoint's own
+          // process is enough, and cheaper than a forked worker (time and memory, see BENCHMARKS.md).
+          pool: "threads" as const,
+          maxWorkers: 1,
+          isolate: false,
         },
       })),
       {

@@ -3,7 +3,7 @@
  * of the monitor's whole process tree (tsx, node, vitest workers) during stability checkpoints.
  *
  * Against a reference pipeline in a temp dir on a free port (interval 5 s), each checkpoint a
- * fresh `tsx src/cli/checkpoint.ts --phase=X --json` process, as a scheduler runs it:
+ * fresh `node bin/cutover-monitor.mjs checkpoint --phase=X --json` process (what `npm run checkpoint` runs), as a scheduler runs it:
  * hour0 (cuts V1 over to V2 and records the cutover), hour1, stability x5, extended x1.
  * The pipeline starts on V1: hour0 against an already-V2 pipeline skips the cutover and its
  * specs fail for want of a cutover log, which would time a failing checkpoint.
@@ -91,7 +91,8 @@ function specBodies(reportsDir: string, checkpointId: string | undefined): { ms:
 
 async function checkpoint(phase: string, env: Record<string, string>, sampleTree: boolean): Promise<CheckpointRun> {
   let sampler: ReturnType<typeof sampleTreePeak> | undefined;
-  const r: Spawned = await run(TSX, ["src/cli/checkpoint.ts", `--phase=${phase}`, "--json"], {
+  // Exactly what `npm run checkpoint` runs, without npm's own process.
+  const r: Spawned = await run(process.execPath, ["bin/cutover-monitor.mjs", "checkpoint", `--phase=${phase}`, "--json"], {
     env,
     timeoutMs: 180_000,
     onSpawn: (pid) => {

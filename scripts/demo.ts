@@ -24,9 +24,10 @@ function banner(text: string) {
   process.stdout.write(`\n${"=".repeat(78)}\n${text}\n${"=".repeat(78)}\n`);
 }
 
+/** A monitor command as `npm run <command>` runs it (bin/cutover-monitor.mjs), or a pipeline command. */
 async function run(title: string, args: string[], env: Record<string, string>, timeoutMs = 180_000): Promise<number> {
   banner(title);
-  const r = await execa(TSX, args, { cwd: ROOT, env, stdout: "inherit", stderr: "inherit", reject: false, timeout: timeoutMs, stdin: "ignore" });
+  const r = await execa(process.execPath, args[0]!.endsWith(".ts") ? ["--import", "tsx", ...args] : ["bin/cutover-monitor.mjs", ...args], { cwd: ROOT, env, stdout: "inherit", stderr: "inherit", reject: false, timeout: timeoutMs, stdin: "ignore" });
   process.stdout.write(`[exit code ${r.exitCode}${r.timedOut ? ", timed out" : ""}]\n`);
   return r.exitCode ?? 2;
 }
@@ -62,20 +63,20 @@ async function main() {
     pipelineStarted = true;
 
     for (const item of ["monitoring-dashboard", "on-call-briefed", "rollback-trained", "team-briefed", "rollback-documented", "on-call-schedule"]) {
-      await execa(TSX, ["src/cli/attest.ts", "--item", item, "--by", "Demo Operator", "--note", "recorded by npm run demo", ...cfg], { cwd: ROOT, env, reject: false, timeout: 30_000 });
+      await execa(process.execPath, ["bin/cutover-monitor.mjs", "attest", "--item", item, "--by", "Demo Operator", "--note", "recorded by npm run demo", ...cfg], { cwd: ROOT, env, reject: false, timeout: 30_000 });
     }
 
-    await run("Checkpoint: pre-cutover (readiness; alert channels get a test notification)", ["src/cli/checkpoint.ts", "--phase=pre-cutover", ...cfg], env);
-    await run("Checkpoint: hour0 (runs the cutover V1 -> V2 and checks its 5 phases)", ["src/cli/checkpoint.ts", "--phase=hour0", ...cfg], env);
-    await run("Checkpoint: hour1 (validation, KPIs on golden data, audit trail; records the hour-1 baseline)", ["src/cli/checkpoint.ts", "--phase=hour1", ...cfg], env);
-    await run("Checkpoint: stability @ 01:30 (latency, error rate, memory, CPU, logs, audit)", ["src/cli/checkpoint.ts", "--phase=stability", "--at=01:30", ...cfg], env);
+    await run("Checkpoint: pre-cutover (readiness; alert channels get a test notification)", ["checkpoint", "--phase=pre-cutover", ...cfg], env);
+    await run("Checkpoint: hour0 (runs the cutover V1 -> V2 and checks its 5 phases)", ["checkpoint", "--phase=hour0", ...cfg], env);
+    await run("Checkpoint: hour1 (validation, KPIs on golden data, audit trail; records the hour-1 baseline)", ["checkpoint", "--phase=hour1", ...cfg], env);
+    await run("Checkpoint: stability @ 01:30 (latency, error rate, memory, CPU, logs, audit)", ["checkpoint", "--phase=stability", "--at=01:30", ...cfg], env);
 
     banner("Inject a fault into the live pipeline: 20 % of KPI requests and runs fail");
     await execa(TSX, ["pipeline/cli.ts", "fault", "errors:20"], { cwd: ROOT, env, stdout: "inherit", stderr: "inherit", reject: false, timeout: 30_000 });
-    await run("Checkpoint: stability @ 02:00 (must catch it: CRITICAL, rollback recommended)", ["src/cli/checkpoint.ts", "--phase=stability", "--at=02:00", ...cfg], env);
+    await run("Checkpoint: stability @ 02:00 (must catch it: CRITICAL, rollback recommended)", ["checkpoint", "--phase=stability", "--at=02:00", ...cfg], env);
     await execa(TSX, ["pipeline/cli.ts", "fault", "clear"], { cwd: ROOT, env, reject: false, timeout: 30_000 });
 
-    await run("Build the Allure report", ["src/cli/report.ts"], env, 180_000);
+    await run("Build the Allure report", ["report"], env, 180_000);
 
     banner("What the alert receivers on 127.0.0.1 received");
     const r = receivers.received;

@@ -19,7 +19,7 @@ import { renderDashboard } from "../report/dashboard.js";
 import { monitorPaths } from "./paths.js";
 import { monitorState } from "./state.js";
 import { resolvePhase } from "./due.js";
-import { runPhaseSpecs } from "./run-specs.js";
+import { preloadVitest, prepareSpecRun, runPhaseSpecs } from "./run-specs.js";
 import { testAlertChannels, judgeAndAct, type ActResult } from "./act.js";
 import type { CheckpointContext, CheckpointRecord, CutoverState, HistoryPoint, Hour1Baseline, Verdict } from "./context.js";
 
@@ -45,6 +45,7 @@ export const EXIT = { ok: 0, fail: 1, couldNotRun: 2, inconclusive: 3 } as const
 
 export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOptions): Promise<CheckpointOutcome> {
   const { config } = loaded;
+  void preloadVitest().catch(() => {}); // awaited (and its error reported) when the specs run
   const clock = opts.clock ?? systemClock;
   const print = opts.print ?? ((t: string) => process.stdout.write(t + "\n"));
   const paths = monitorPaths(config.reportsDir);
@@ -100,6 +101,7 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
   if (phase === "hour0" || (cutover && probeFile.cutoverStartedAt !== cutover.startedAt)) delete previous.logTotalsSinceCutover;
 
   // collect: every probe once, each with its own timeout.
+  const collectStarted = clock.now();
   const measurements: Measurements = await collect(phase, target, {
     previous,
     force: opts.force,
@@ -108,6 +110,8 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
     cutoverStartedAt: cutover?.startedAt ?? null,
     onLine: opts.json ? undefined : (stream, line) => print(`  [cutover ${stream}] ${line}`),
   });
+
+  const collectMs = clock.now() - collectStarted;
 
   // hour0 records the cutover start (when the cutover ran, or when V2 was found active).
   if (phase === "hour0" && measurements.cutover?.ok) {
@@ -135,14 +139,17 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
   };
   if (phase === "pre-cutover") context.alertChannels = await testAlertChannels(config);
 
-  // specs: only this phase's files, with the measurements provided.
+  // specs: only this phase's files, with the measurements provided. (Creating vitest during
+  // the probes was tried: it competes with the latency burst for the CPU and saves nothing.)
   const resultsDir = path.join(paths.allureResults, checkpointId);
   rmSync(resultsDir, { recursive: true, force: true });
-  const specs = await runPhaseSpecs(context, {
+  const specRun = prepareSpecRun({
+    phase,
     allureResultsDir: resultsDir,
     environmentInfo: { target: config.target.baseUrl, phase, checkpoint: label, config: loaded.source },
     verbose: opts.verbose,
   });
+  const specs = await runPhaseSpecs(specRun, context);
   if (specs.checks.length === 0) {
     specs.checks.push({
       id: "specs-ran",
@@ -156,6 +163,7 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
     });
   }
 
+  const judgeStarted = clock.now();
   const checksVerdict = specs.checks.reduce<Verdict>((w, c) => worst(w, c.verdict), "PASS");
   const metrics = keyMetrics(measurements);
 
@@ -177,6 +185,7 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
     print: opts.json ? () => {} : print,
   });
 
+  const judgeMs = clock.now() - judgeStarted;
   let verdict: Verdict = checksVerdict;
   if (acted.rollback?.status === "succeeded" || acted.rollback?.status === "failed") verdict = "FAIL";
   const exitCode = verdict === "FAIL" ? EXIT.fail : verdict === "ERROR" ? EXIT.inconclusive : EXIT.ok;
@@ -199,6 +208,13 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
     checks: specs.checks,
     metrics: {
       ...metrics.extra,
+      // Where the checkpoint's time went (npm run bench reads these).
+      timings_ms: {
+        collect: Math.round(collectMs),
+        probes: Object.fromEntries(measurements.probes.map((p) => [p, Math.round((measurements[p] as { durationMs?: number } | undefined)?.durationMs ?? 0)])),
+        specs: Math.round(specs.durationMs),
+        judge_and_act: Math.round(judgeMs),
+      },
       memory_samples: measurements.resources?.ok ? measurements.resources.data.samples.map((s) => ({ t: s.at, mb: s.rssMb })) : [],
     },
     alerts: acted.notices,

@@ -5,8 +5,17 @@
 import path from "node:path";
 import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { createVitest } from "vitest/node";
 import type { Reporter, TestCase, TestModule } from "vitest/node";
+
+/**
+ * Importing vitest/node costs about 1.4 s of CPU on this machine: start it while the probes
+ * wait on the target (the CPU sampling window, HTTP), not after them.
+ */
+let vitestModule: Promise<typeof import("vitest/node")> | undefined;
+export function preloadVitest(): Promise<typeof import("vitest/node")> {
+  vitestModule ??= import("vitest/node");
+  return vitestModule;
+}
 import type { CheckpointContext, CheckRecord } from "./context.js";
 
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -52,11 +61,23 @@ export interface SpecRunResult {
   durationMs: number;
 }
 
-export async function runPhaseSpecs(
-  context: CheckpointContext,
-  options: { allureResultsDir?: string; environmentInfo?: Record<string, string>; verbose?: boolean },
-): Promise<SpecRunResult> {
-  const started = performance.now();
+export interface SpecRunOptions {
+  phase: string;
+  allureResultsDir?: string;
+  environmentInfo?: Record<string, string>;
+  verbose?: boolean;
+}
+
+export interface PreparedSpecRun {
+  vitest: Awaited<ReturnType<(typeof import("vitest/node"))["createVitest"]>>;
+  collector: CheckCollector;
+}
+
+/**
+ * Creates the phase's vitest instance (config, projects, reporters). A checkpoint calls it
+ * before collecting, so vitest starts while the probes wait on the target.
+ */
+export async function prepareSpecRun(options: SpecRunOptions): Promise<PreparedSpecRun> {
   const collector = new CheckCollector();
   const reporters: unknown[] = [collector];
   if (options.allureResultsDir) {
@@ -67,12 +88,13 @@ export async function runPhaseSpecs(
   }
   if (options.verbose) reporters.push("verbose");
 
+  const { createVitest } = await preloadVitest();
   const vitest = await createVitest(
     "test",
     {
       root: PACKAGE_ROOT,
       config: path.join(PACKAGE_ROOT, "vitest.config.ts"),
-      project: [context.checkpoint.phase],
+      project: [options.phase],
       watch: false,
       run: true,
       // The dashboard is ours; vitest stays quiet unless --verbose.
@@ -82,6 +104,13 @@ export async function runPhaseSpecs(
     {},
     { stdout: options.verbose ? (process.stdout as unknown as Writable) : devNull(), stderr: options.verbose ? (process.stderr as unknown as Writable) : devNull() },
   );
+  return { vitest, collector };
+}
+
+/** Runs the prepared phase specs with the checkpoint's measurements provided to them. */
+export async function runPhaseSpecs(prepared: PreparedSpecRun | Promise<PreparedSpecRun>, context: CheckpointContext): Promise<SpecRunResult> {
+  const started = performance.now();
+  const { vitest, collector } = await prepared;
   try {
     vitest.provide("checkpoint", context);
     await vitest.start();

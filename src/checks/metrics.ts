@@ -3,8 +3,8 @@
  * bands and against baselines. Specs call these through check(); the same evaluator serves
  * every phase that checks the same line, so the thresholds live in one place: the config.
  */
-import type { CheckOutcome } from "../report/spec-kit.js";
-import { fmt, need } from "../report/spec-kit.js";
+import type { CheckOutcome } from "./outcome.js";
+import { fmt, need } from "./outcome.js";
 import type { CheckpointContext, Verdict } from "../checkpoint/context.js";
 import { judgeBand } from "../judge/bands.js";
 import { compareToBaseline } from "../judge/baseline.js";

@@ -2,8 +2,8 @@
  * Evaluators for the pipeline's state: health and active version, logs, audit trail,
  * validation report, data quality, cutover and the pipeline's own test suite.
  */
-import type { CheckOutcome } from "../report/spec-kit.js";
-import { need } from "../report/spec-kit.js";
+import type { CheckOutcome } from "./outcome.js";
+import { need } from "./outcome.js";
 import type { CheckpointContext } from "../checkpoint/context.js";
 import { worst } from "../judge/verdict.js";
 import { judgeBand } from "../judge/bands.js";

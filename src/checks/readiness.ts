@@ -4,8 +4,8 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import type { CheckOutcome } from "../report/spec-kit.js";
-import { need } from "../report/spec-kit.js";
+import type { CheckOutcome } from "./outcome.js";
+import { need } from "./outcome.js";
 import type { CheckpointContext, HistoryPoint } from "../checkpoint/context.js";
 import { judgeBand } from "../judge/bands.js";
 

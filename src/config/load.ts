@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import dotenv from "dotenv";
@@ -39,7 +39,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   if (existsSync(file)) {
     source = path.relative(cwd, file) || file;
     try {
-      const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+      const mod = (await importConfigModule(file)) as { default?: unknown };
       fromFile = mod.default ?? {};
     } catch (error) {
       const first = String((error as Error)?.message ?? error).split("\n")[0];
@@ -56,6 +56,34 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     throw new ConfigError(source, parsed.error.issues.map(formatIssue));
   }
   return { config: parsed.data, source };
+}
+
+/**
+ * A TypeScript config is bundled by esbuild into a temporary .mjs beside it (so its package
+ * imports resolve as they would from the config), imported, and removed: the way vite loads
+ * vite.config.ts. No TypeScript loader is registered for the rest of the process, which would
+ * slow every later import of the monitor.
+ */
+async function importConfigModule(file: string): Promise<unknown> {
+  if (!/\.[mc]?tsx?$/.test(file)) return import(pathToFileURL(file).href);
+  const esbuild = await import("esbuild");
+  const result = await esbuild.build({
+    entryPoints: [file],
+    bundle: true,
+    packages: "external",
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    write: false,
+    logLevel: "silent",
+  });
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.mjs`);
+  writeFileSync(temp, result.outputFiles[0]!.text);
+  try {
+    return await import(pathToFileURL(temp).href);
+  } finally {
+    rmSync(temp, { force: true });
+  }
 }
 
 /** One line per problem: the key path and what was expected. */

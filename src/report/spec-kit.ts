@@ -4,10 +4,11 @@
  * evidence, label it for Allure, and fail the vitest test on FAIL or ERROR with a message an
  * operator can act on: what was measured, against what threshold, and what to do.
  */
+export { fmt, need, ProbeUnavailable, type CheckOutcome } from "../checks/outcome.js";
 import { inject, type TestContext } from "vitest";
 import * as allure from "allure-js-commons";
 import type { CheckpointContext, CheckRecord, Verdict } from "../checkpoint/context.js";
-import type { ProbeResult } from "../probes/types.js";
+import { ProbeUnavailable, type CheckOutcome } from "../checks/outcome.js";
 
 declare module "vitest" {
   interface ProvidedContext {
@@ -18,20 +19,6 @@ declare module "vitest" {
   }
 }
 
-/** The outcome an evaluation returns. */
-export interface CheckOutcome {
-  verdict: Verdict;
-  /** What was measured, with units: "p95 end-to-end 412.3 ms over 30 requests". */
-  measured: string;
-  /** The band or rule: "PASS < 100 ms, WARN 100-500 ms, FAIL > 500 ms". */
-  threshold: string;
-  /** What the operator should do when it is not PASS (the checklist's response). */
-  advice?: string;
-  /** The headline number (for the record and the dashboard). */
-  value?: number | string | null;
-  evidence?: Record<string, unknown>;
-}
-
 export interface CheckMeta {
   /** Stable id, used by alert rules and the record: "stability.latency". */
   id: string;
@@ -40,17 +27,6 @@ export interface CheckMeta {
   /** Sub-section, e.g. "Tasks" or "Success Criteria". */
   kind?: "task" | "success-criterion" | "baseline" | "preparation" | "attestation" | "dashboard" | "completion";
   severity?: "blocker" | "critical" | "normal" | "minor";
-}
-
-/** A probe that could not deliver: a target failure is a FAIL, a monitor failure an ERROR. */
-export class ProbeUnavailable extends Error {
-  constructor(
-    readonly failure: "target" | "monitor",
-    message: string,
-  ) {
-    super(message);
-    this.name = "ProbeUnavailable";
-  }
 }
 
 /** Thrown for FAIL; the name makes Allure classify it as a failed (not broken) test. */
@@ -77,13 +53,6 @@ export function checkpoint(): CheckpointContext {
     );
   }
   return c;
-}
-
-/** The probe's data, or a ProbeUnavailable that `check` turns into FAIL or ERROR. */
-export function need<T>(result: ProbeResult<T> | undefined, probe: string): T {
-  if (!result) throw new ProbeUnavailable("monitor", `probe "${probe}" did not run in this phase`);
-  if (!result.ok) throw new ProbeUnavailable(result.failure, result.message);
-  return result.data;
 }
 
 export async function check(
@@ -169,8 +138,3 @@ async function label(c: CheckpointContext, meta: CheckMeta, record: CheckRecord)
   );
 }
 
-export const fmt = {
-  ms: (v: number | null | undefined) => (v == null || Number.isNaN(v) ? "n/a" : `${v.toFixed(v < 10 ? 2 : 1)} ms`),
-  pct: (v: number | null | undefined) => (v == null || Number.isNaN(v) ? "n/a" : `${v.toFixed(v < 1 ? 3 : 2)} %`),
-  mb: (v: number | null | undefined) => (v == null || Number.isNaN(v) ? "n/a" : `${v.toFixed(1)} MB`),
-};

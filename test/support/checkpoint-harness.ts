@@ -58,10 +58,11 @@ export function readRecords(reportsDir: string): Record<string, any>[] {
     .map((l) => JSON.parse(l));
 }
 
-/** `tsx src/cli/checkpoint.ts ARGS` in the project root; never throws on exit codes. */
+/** `npm run checkpoint -- ARGS` (bin/cutover-monitor.mjs) in the project root; never throws on exit codes. */
 export async function runCheckpoint(args: string[], env: CheckpointEnv, opts: { timeoutMs?: number } = {}): Promise<CheckpointRun> {
   const t0 = Date.now();
-  const r = await execa(TSX, ["src/cli/checkpoint.ts", ...args], {
+  // What `npm run checkpoint` runs, without npm's own process.
+  const r = await execa(process.execPath, ["bin/cutover-monitor.mjs", "checkpoint", ...args], {
     cwd: ROOT,
     reject: false,
     timeout: opts.timeoutMs ?? 120_000,
@@ -80,10 +81,10 @@ export async function runCheckpoint(args: string[], env: CheckpointEnv, opts: { 
   };
 }
 
-/** `tsx src/cli/attest.ts --item ID --by NAME` with the same reports dir. */
+/** `npm run attest -- --item ID --by NAME` with the same reports dir. */
 export async function attest(env: CheckpointEnv, items: string[], by = "E2E Tester", extra: string[] = []): Promise<void> {
   for (const item of items) {
-    const r = await execa(TSX, ["src/cli/attest.ts", "--item", item, "--by", by, ...extra], { cwd: ROOT, reject: false, timeout: 60_000, stdin: "ignore", env: { NO_COLOR: "1", ...CHANNELS_OFF, ...env } });
+    const r = await execa(process.execPath, ["bin/cutover-monitor.mjs", "attest", "--item", item, "--by", by, ...extra], { cwd: ROOT, reject: false, timeout: 60_000, stdin: "ignore", env: { NO_COLOR: "1", ...CHANNELS_OFF, ...env } });
     if (r.exitCode !== 0) throw new Error(`attest ${item} failed (exit ${r.exitCode}): ${r.stderr}`);
   }
 }
