@@ -149,11 +149,15 @@ export async function judgeAndAct(input: {
       rollbackLine = `Rollback already attempted for this cutover at ${last.startedAt} (${last.status}); not attempted again.`;
     } else if (allowed) {
       input.print(`ROLLBACK NOW: ${decision.reason}`);
-      rollback = await executeRollback(config, state, events, input.cutover, decision, clock);
-      rollbackLine = rollback.status === "succeeded"
-        ? `ROLLBACK EXECUTED and verified in ${((rollback.durationMs ?? 0) / 1000).toFixed(1)} s: V1 operational, data intact.`
-        : `ROLLBACK FAILED: ${rollback.error}. Not attempted again; act by hand (./scripts/rollback_to_v1.sh).`;
-      notices.push(rollbackNotice(rollback.status === "succeeded" ? "rollback-executed" : "rollback-failed", rollbackLine, decision, input, "trigger"));
+      rollback = (await executeRollback(config, state, events, input.cutover, decision, clock)) ?? undefined;
+      if (!rollback) {
+        rollbackLine = "Rollback already claimed by another checkpoint for this cutover; not attempted again.";
+      } else {
+        rollbackLine = rollback.status === "succeeded"
+          ? `ROLLBACK EXECUTED and verified in ${((rollback.durationMs ?? 0) / 1000).toFixed(1)} s: V1 operational, data intact.`
+          : `ROLLBACK FAILED: ${rollback.error}. Not attempted again; act by hand (./scripts/rollback_to_v1.sh).`;
+        notices.push(rollbackNotice(rollback.status === "succeeded" ? "rollback-executed" : "rollback-failed", rollbackLine, decision, input, "trigger"));
+      }
     } else {
       rollbackLine = `ROLLBACK RECOMMENDED: ${decision.reason} (automatic rollback is ${decision.rollback === "now" ? "not allowed: pass --auto-rollback or set rollback.auto" : "not called for by this severity"})`;
       notices.push(rollbackNotice("rollback-recommended", rollbackLine, decision, input, "trigger"));
@@ -220,11 +224,19 @@ function rollbackNotice(ruleId: string, line: string, decision: Decision, input:
   };
 }
 
-async function executeRollback(config: MonitorConfig, state: MonitorState, events: EventsLog, cutover: CutoverState, decision: Decision, clock: Clock): Promise<RollbackAttempt> {
+/** Runs and verifies the rollback; null when another checkpoint had already claimed it. */
+async function executeRollback(config: MonitorConfig, state: MonitorState, events: EventsLog, cutover: CutoverState, decision: Decision, clock: Clock): Promise<RollbackAttempt | null> {
   const startedAt = new Date(clock.now()).toISOString();
   const attempt: RollbackAttempt = { cutoverStartedAt: cutover.startedAt, incident: decision.alerts.join(",") || decision.reason, startedAt, status: "running" };
-  // The record comes first: a crash mid-rollback must not lead to a second attempt.
-  await state.rollback.update((f) => ({ ...f, attempts: [...f.attempts, attempt] }));
+  // Claim the attempt first, atomically under the state file's lock: a crash mid-rollback, or
+  // a second checkpoint deciding the same at the same moment, must not lead to a second attempt.
+  let claimed = false;
+  await state.rollback.update((f) => {
+    if (f.attempts.some((a) => a.cutoverStartedAt === cutover.startedAt)) return f;
+    claimed = true;
+    return { ...f, attempts: [...f.attempts, attempt] };
+  });
+  if (!claimed) return null;
   const t0 = performance.now();
   const t0Epoch = Date.now();
   const target = config.target;
