@@ -58,7 +58,7 @@ async function main() {
   let pipelineStarted = false;
   try {
     await execa(TSX, ["pipeline/cli.ts", "stop"], { cwd: ROOT, env, reject: false, timeout: 20_000 });
-    const started = await run("Start the reference pipeline on V1 (legacy)", ["pipeline/cli.ts", "start", "--version", "v1", "--interval", "10", "--allow-faults"], env, 60_000);
+    const started = await run("Start the reference pipeline on V1 (legacy)", ["pipeline/cli.ts", "start", "--version", "v1", "--interval", "3", "--allow-faults"], env, 60_000);
     if (started !== 0) throw new Error(`the reference pipeline did not start on port ${port} (is the port in use? set PIPELINE_PORT)`);
     pipelineStarted = true;
 
