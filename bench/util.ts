@@ -1,7 +1,6 @@
 /** Small helpers shared by the bench parts: statistics, machine facts, processes, ports. */
 import { spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -47,26 +46,9 @@ export function machine(): Machine {
   };
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.unref();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+// The same helpers the tests use to find a free port and to check a pid.
+import { alive, freePort } from "../test/support/pipeline-harness.ts";
+export { alive, freePort };
 
 /** SIGTERM this pid, SIGKILL after graceMs. */
 export async function stopPid(pid: number, graceMs = 10_000): Promise<void> {

@@ -140,21 +140,24 @@ const logsSchema = z
 
 const expectedEvents = ["calculate_all", "kpi_calculated", "composite_kpi_calculated"];
 
+/** Column names of an audit table (SQLite or PostgreSQL). */
+const auditColumnsSchema = z
+  .object({
+    id: z.string().default("id"),
+    requestId: z.string().default("request_id"),
+    runId: z.string().default("run_id"),
+    timestamp: z.string().default("timestamp"),
+    event: z.string().default("event"),
+    status: z.string().default("status"),
+  })
+  .prefault({});
+
 const auditSourceSchema = z.discriminatedUnion("kind", [
   z.object({
     kind: z.literal("sqlite"),
     path: z.string().default("audit/audit.db"),
     table: z.string().default("audit_events"),
-    columns: z
-      .object({
-        id: z.string().default("id"),
-        requestId: z.string().default("request_id"),
-        runId: z.string().default("run_id"),
-        timestamp: z.string().default("timestamp"),
-        event: z.string().default("event"),
-        status: z.string().default("status"),
-      })
-      .prefault({}),
+    columns: auditColumnsSchema,
     busyTimeoutMs: z.number().int().nonnegative().default(2000),
   }),
   z.object({
@@ -176,16 +179,7 @@ const auditSourceSchema = z.discriminatedUnion("kind", [
     /** Name of the environment variable holding the connection string (never the secret itself). */
     connectionStringEnv: z.string().default("AUDIT_DATABASE_URL"),
     table: z.string().default("audit_events"),
-    columns: z
-      .object({
-        id: z.string().default("id"),
-        requestId: z.string().default("request_id"),
-        runId: z.string().default("run_id"),
-        timestamp: z.string().default("timestamp"),
-        event: z.string().default("event"),
-        status: z.string().default("status"),
-      })
-      .prefault({}),
+    columns: auditColumnsSchema,
   }),
 ]);
 
