@@ -143,6 +143,7 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
   // the probes was tried: it competes with the latency burst for the CPU and saves nothing.)
   const resultsDir = path.join(paths.allureResults, checkpointId);
   rmSync(resultsDir, { recursive: true, force: true });
+  const specsStarted = clock.now();
   const specRun = prepareSpecRun({
     phase,
     allureResultsDir: resultsDir,
@@ -210,10 +211,12 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
       ...metrics.extra,
       // Where the checkpoint's time went (npm run bench reads these).
       timings_ms: {
+        before_collect: Math.round(collectStarted - started),
         collect: Math.round(collectMs),
         probes: Object.fromEntries(measurements.probes.map((p) => [p, Math.round((measurements[p] as { durationMs?: number } | undefined)?.durationMs ?? 0)])),
         specs: Math.round(specs.durationMs),
         judge_and_act: Math.round(judgeMs),
+        between_collect_and_specs: Math.round(specsStarted - collectStarted - collectMs),
       },
       memory_samples: measurements.resources?.ok ? measurements.resources.data.samples.map((s) => ({ t: s.at, mb: s.rssMb })) : [],
     },

@@ -17,6 +17,7 @@ export function preloadVitest(): Promise<typeof import("vitest/node")> {
   return vitestModule;
 }
 import type { CheckpointContext, CheckRecord } from "./context.js";
+import { phaseTestOptions } from "../../specs/phase-project.js";
 
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -93,8 +94,11 @@ export async function prepareSpecRun(options: SpecRunOptions): Promise<PreparedS
     "test",
     {
       root: PACKAGE_ROOT,
-      config: path.join(PACKAGE_ROOT, "vitest.config.ts"),
-      project: [options.phase],
+      // The phase's settings inline (specs/phase-project.ts), not vitest.config.ts: no config
+      // file to bundle, no other projects to resolve.
+      config: false,
+      name: options.phase,
+      ...phaseTestOptions(options.phase),
       watch: false,
       run: true,
       // The dashboard is ours; vitest stays quiet unless --verbose.
