@@ -2,7 +2,7 @@
  * Checkpoint wall time per phase, with what can be broken down, and the peak resident memory
  * of the monitor's whole process tree (tsx, node, vitest workers) during stability checkpoints.
  *
- * Against a reference pipeline in a temp dir on a free port (interval 5 s), each checkpoint a
+ * Against a reference pipeline in a temp dir on a free port (interval 2 s, so every window between checkpoints holds a run), each checkpoint a
  * fresh `node bin/cutover-monitor.mjs checkpoint --phase=X --json` process (what `npm run checkpoint` runs), as a scheduler runs it:
  * hour0 (cuts V1 over to V2 and records the cutover), hour1, stability x5, extended x1.
  * The pipeline starts on V1: hour0 against an already-V2 pipeline skips the cutover and its
@@ -30,6 +30,8 @@ export interface CheckpointRun {
   verdict: string | null;
   wall_ms: number;
   record_duration_ms: number | null;
+  collect_ms: number | null;
+  specs_ms: number | null;
   startup_ms: number | null;
   exit_ms: number | null;
   spec_bodies_ms: number | null;
@@ -100,7 +102,7 @@ async function checkpoint(phase: string, env: Record<string, string>, sampleTree
     },
   });
   const peak = sampler?.stop();
-  let record: { verdict?: string; duration_ms?: number; checkpoint_id?: string; checks?: { id: string; verdict: string; measured: string }[] } = {};
+  let record: { verdict?: string; duration_ms?: number; checkpoint_id?: string; checks?: { id: string; verdict: string; measured: string }[]; metrics?: { timings_ms?: { collect?: number; specs?: number } } } = {};
   try {
     record = JSON.parse(r.stdout.slice(r.stdout.indexOf("{")));
   } catch {
@@ -114,6 +116,9 @@ async function checkpoint(phase: string, env: Record<string, string>, sampleTree
     verdict: record.verdict ?? (r.timedOut ? "TIMEOUT" : `no record: ${(r.stderr || r.stdout).trim().split("\n")[0]}`),
     wall_ms: Math.round(r.wallMs),
     record_duration_ms: dur,
+    // From the record itself (metrics.timings_ms): the probes, and vitest (create, run, close).
+    collect_ms: record.metrics?.timings_ms?.collect ?? null,
+    specs_ms: record.metrics?.timings_ms?.specs ?? null,
     startup_ms: r.firstStdoutMs !== null && dur !== null ? Math.round(r.firstStdoutMs - dur) : null,
     exit_ms: r.firstStdoutMs !== null ? Math.round(r.wallMs - r.firstStdoutMs) : null,
     spec_bodies_ms: bodies.ms,
@@ -128,12 +133,9 @@ export async function benchCheckpoints(opts: { stabilityRuns?: number; probeRuns
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bench-checkpoint-"));
   const pipelineDir = path.join(tmp, "pipeline");
   const reportsDir = path.join(tmp, "reports");
-  const missing: string[] = [
-    "per-probe durations are not in the checkpoint record and the CLI has no timings switch (CUTOVER_MONITOR_TIMINGS does not exist): probes are timed in a separate process (bench/checkpoint-parts.ts), not inside the checkpoint",
-    "vitest start/collect/close is not separable from outside: it is inside the record's duration_ms minus probes and spec bodies",
-  ];
+  const missing: string[] = [];
   try {
-    const p = await startPipeline(pipelineDir, ["--version", "v1", "--interval", "5"]);
+    const p = await startPipeline(pipelineDir, ["--version", "v1", "--interval", "2"]);
     try {
       const env = { PIPELINE_DIR: pipelineDir, PIPELINE_PORT: String(p.port), CUTOVER_REPORTS_DIR: reportsDir };
       const runs: CheckpointRun[] = [];
@@ -182,7 +184,7 @@ export async function benchCheckpoints(opts: { stabilityRuns?: number; probeRuns
       const peak = Math.max(...st.map((r) => r.tree_peak_rss_mb ?? 0));
       const noopMed = Math.round(median(noop));
       return {
-        pipeline: { version_at_start: "v1", interval_s: 5, start_ms: Math.round(p.startMs) },
+        pipeline: { version_at_start: "v1", interval_s: 2, start_ms: Math.round(p.startMs) },
         runs,
         stability: {
           wall_median_ms: wallMed,

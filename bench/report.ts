@@ -154,16 +154,16 @@ export function renderMarkdown(s: Summary): string {
     out.push("## Checkpoint wall time and monitor memory (issue 3)");
     out.push("");
     out.push(
-      `Each checkpoint is a fresh \`tsx src/cli/checkpoint.ts --phase=X --json\` process against a reference pipeline in a temp dir on a free port (interval ${c.pipeline.interval_s} s), ` +
+      `Each checkpoint is a fresh \`node bin/cutover-monitor.mjs checkpoint --phase=X --json\` process (what \`npm run checkpoint\` runs) against a reference pipeline in a temp dir on a free port (interval ${c.pipeline.interval_s} s), ` +
         `with PIPELINE_DIR, PIPELINE_PORT and CUTOVER_REPORTS_DIR (temp). The pipeline starts on ${c.pipeline.version_at_start.toUpperCase()} so that hour0 performs and records the real cutover ` +
         "(against an already-V2 pipeline hour0 skips the cutover and its specs fail for want of a cutover log); hour1, stability and extended then run against V2.",
     );
     out.push("");
-    out.push("| Phase | Exit | Verdict | Wall | Record duration_ms | Startup (to output − duration_ms) | Output → exit | Spec bodies (Allure) | Tree peak RSS |");
-    out.push("|---|---|---|---|---|---|---|---|---|");
+    out.push("| Phase | Exit | Verdict | Wall | Record duration_ms | of it: probes | of it: vitest | Startup (to output − duration_ms) | Output → exit | Spec bodies (Allure) | Tree peak RSS |");
+    out.push("|---|---|---|---|---|---|---|---|---|---|---|");
     for (const r of c.runs) {
       out.push(
-        `| ${r.phase} | ${r.exit_code} | ${r.verdict} | ${n(r.wall_ms, " ms")} | ${n(r.record_duration_ms, " ms")} | ${n(r.startup_ms, " ms")} | ${n(r.exit_ms, " ms")} | ${r.spec_bodies_ms == null ? "n/a" : `${r.spec_bodies_ms} ms (${r.specs} specs)`} | ${r.tree_peak_rss_mb == null ? "" : `${r.tree_peak_rss_mb} MB (${r.tree_max_processes} processes)`} |`,
+        `| ${r.phase} | ${r.exit_code} | ${r.verdict} | ${n(r.wall_ms, " ms")} | ${n(r.record_duration_ms, " ms")} | ${n(r.collect_ms, " ms")} | ${n(r.specs_ms, " ms")} | ${n(r.startup_ms, " ms")} | ${n(r.exit_ms, " ms")} | ${r.spec_bodies_ms == null ? "n/a" : `${r.spec_bodies_ms} ms (${r.specs} specs)`} | ${r.tree_peak_rss_mb == null ? "" : `${r.tree_peak_rss_mb} MB (${r.tree_max_processes} processes)`} |`,
       );
     }
     out.push("");
@@ -188,9 +188,8 @@ export function renderMarkdown(s: Summary): string {
       for (const [name, ms] of Object.entries(p.probes_median_ms)) out.push(`| — probe ${name} | ${ms} |`);
       out.push("");
       out.push(
-        `So of the stability record's ${st.record_duration_median_ms} ms, about ${p.probes_total_median_ms} ms are probes (the resources probe's CPU window is 1 s by default) ` +
-          `and about ${Math.max(0, st.record_duration_median_ms - p.probes_total_median_ms - st.spec_bodies_median_ms)} ms are vitest (create, collect the spec files, workers, close), judge and record, ` +
-          "which cannot be told apart from outside.",
+        `The record's own timings (metrics.timings_ms, columns "probes" and "vitest" above) split its duration: the probes (the resources probe's CPU window is 1 s by default) ` +
+          "and vitest (create, collect the spec files, run them in one worker thread, close); the rest is reading and writing the history and state, judging and alerting.",
       );
       out.push("");
     } else if (c.parts_error) {

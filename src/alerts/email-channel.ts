@@ -1,5 +1,4 @@
 /** Email over SMTP (nodemailer), with connection, greeting and socket timeouts. */
-import nodemailer from "nodemailer";
 import { DeliveryError, deliveryErrorFromFailure } from "./delivery-error.ts";
 import { DEFAULT_TIMEOUT_MS } from "./http-post.ts";
 import { noticeHeadline, noticePlainText } from "./notice-text.ts";
@@ -53,6 +52,8 @@ export class EmailChannel implements AlertChannel {
 
   async send(n: AlertNotice, signal: AbortSignal): Promise<void> {
     const o = this.#opts;
+    // Loaded on first send: a checkpoint without alerts does not pay for it.
+    const { default: nodemailer } = await import("nodemailer");
     const transport = nodemailer.createTransport({
       host: o.host,
       port: o.port,

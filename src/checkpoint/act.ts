@@ -7,12 +7,10 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { execa } from "execa";
 import type { MonitorConfig } from "../config/schema.js";
 import { AlertDispatcher } from "../alerts/dispatcher.js";
 import { buildChannels } from "../alerts/config.js";
 import type { AlertNotice } from "../alerts/types.js";
-import { redactSecrets } from "../alerts/redact.js";
 import { evaluateRules, type AlertTransition, type Observations } from "../judge/alert-rules.js";
 import { alertRulesFor, METRIC, CHECK } from "../judge/config.js";
 import { decide, type Decision } from "../judge/decide.js";
@@ -20,6 +18,7 @@ import { activeSilences } from "../judge/silences.js";
 import type { Clock } from "../judge/clock.js";
 import { worst } from "../judge/verdict.js";
 import { readHealth } from "../probes/health.js";
+import { globPaths, runTargetCommand } from "../probes/common.js";
 import type { Measurements } from "../probes/types.js";
 import type { ProbeResult } from "../probes/types.js";
 import type { EventsLog } from "../report/events-log.js";
@@ -244,11 +243,11 @@ async function executeRollback(config: MonitorConfig, state: MonitorState, event
   let exitCode: number | null = null;
   let error: string | undefined;
   try {
-    const [cmd, ...args] = target.rollback.command;
-    const res = await execa(cmd!, args, { timeout: target.rollback.timeoutMs, reject: false, all: true, stdin: "ignore" });
-    exitCode = res.exitCode ?? null;
+    // The same runner as the probes' commands: argv, no shell, timeout, target.commandEnv.
+    const res = await runTargetCommand(target, target.rollback, "rollback");
+    exitCode = res.exitCode;
     if (res.timedOut) error = `rollback command timed out after ${target.rollback.timeoutMs} ms`;
-    else if (exitCode !== 0) error = `rollback command exited ${exitCode}: ${redactSecrets(String(res.all ?? "").split("\n").slice(-3).join(" | "), [])}`;
+    else if (exitCode !== 0) error = `rollback command exited ${exitCode}: ${res.lines.slice(-3).map((l) => l.line).join(" | ")}`;
   } catch (e) {
     error = `rollback command could not run: ${(e as Error).message}`;
   }
@@ -292,8 +291,7 @@ export async function verifyRollback(
     return { ok: false, reason: `V1 not operational: health reports version ${version}`, version, checksums: [] };
   }
   const stateDir = path.resolve(t.stateDir);
-  const dirs = (await import("../probes/common.js")).globPaths;
-  const rollbackDirs = (await dirs(stateDir, t.cutover.rollbackDirGlob)).filter((d) => d.isDirectory).sort((a, b) => b.mtimeMs - a.mtimeMs);
+  const rollbackDirs = (await globPaths(stateDir, t.cutover.rollbackDirGlob)).filter((d) => d.isDirectory).sort((a, b) => b.mtimeMs - a.mtimeMs);
   const newest = rollbackDirs[0];
   if (!newest) return { ok: false, reason: "data integrity unknown: no rollback directory with checksums", version, checksums: [] };
   let sums: Record<string, string>;

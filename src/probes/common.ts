@@ -1,7 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { execa } from "execa";
 import {
   expandTargetPlaceholders,
   resolveTargetPath,
@@ -225,6 +224,8 @@ export async function runTargetCommand(
   const lines: CommandOutcome["lines"] = [];
   const startedAtMs = (opts.now ?? Date.now)();
   const t0 = performance.now();
+  // Loaded on first use: phases without commands (stability) do not pay for it.
+  const { execa } = await import("execa");
   const child = execa(argv[0]!, argv.slice(1), {
     cwd: spec.cwd ? path.resolve(spec.cwd) : process.cwd(),
     env,
