@@ -45,6 +45,7 @@ export const EXIT = { ok: 0, fail: 1, couldNotRun: 2, inconclusive: 3 } as const
 
 export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOptions): Promise<CheckpointOutcome> {
   const { config } = loaded;
+  void preloadVitest().catch(() => {}); // overlaps the history and state reads below
   const clock = opts.clock ?? systemClock;
   const print = opts.print ?? ((t: string) => process.stdout.write(t + "\n"));
   const paths = monitorPaths(config.reportsDir);
@@ -99,9 +100,10 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
   const previous = (probeFile.state ?? {}) as ProbeState;
   if (phase === "hour0" || (cutover && probeFile.cutoverStartedAt !== cutover.startedAt)) delete previous.logTotalsSinceCutover;
 
-  // vitest/node loads (about 0.35 s of CPU) while the probes mostly wait on the target; awaited,
-  // and its error reported, when the specs run.
-  void preloadVitest().catch(() => {});
+  // vitest/node (about 0.35 s of CPU) has loaded by now, while the state above was read. It is
+  // awaited here rather than left to run during the probes: on a small host the monitor's own
+  // CPU burst would compete with the target inside the CPU sampling window and skew it.
+  await preloadVitest().catch(() => {}); // a failure is reported when the specs run
 
   // collect: every probe once, each with its own timeout.
   const collectStarted = clock.now();

@@ -87,7 +87,14 @@ describe("stability checkpoint catches injected faults", () => {
 
   it("cpu:90 -> stability.cpu FAIL", async () => {
     await p.pipeline.setFaults(["cpu:90"]);
-    await new Promise((r) => setTimeout(r, 1500)); // the burn settles on its feedback loop
+    // The burn settles on its feedback loop; on a busy 2-core machine (the other test file runs a
+    // pipeline too) wait until the process really burns > 85 % of a core before checking.
+    await waitFor(async () => {
+      const a = (await metrics(p.pipeline.url)).get("process_cpu_seconds_total") ?? 0;
+      await new Promise((r) => setTimeout(r, 1000));
+      const b = (await metrics(p.pipeline.url)).get("process_cpu_seconds_total") ?? 0;
+      return b - a > 0.85;
+    }, 60_000, "the pipeline burning > 85 % of a core", 100);
     const r = await stability();
     expect(r.exitCode, describeChecks(r)).toBe(1);
     const c = checkOf(r.record, "stability.cpu");
