@@ -77,6 +77,7 @@ async function importConfigModule(file: string): Promise<unknown> {
     write: false,
     logLevel: "silent",
   });
+  await esbuild.stop(); // its service process is not needed again
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.mjs`);
   writeFileSync(temp, result.outputFiles[0]!.text);
   try {
