@@ -77,9 +77,13 @@ export function observationsOf(checks: CheckRecord[], metrics: KeyMetrics, m: Me
   };
   const probeVerdict = (r: ProbeResult<unknown> | undefined): Verdict => (!r ? "ERROR" : r.ok ? "PASS" : r.failure === "target" ? "FAIL" : "ERROR");
   const obs: Observations = {};
+  // A measured value is judged by the rule's own threshold. No value: the probe's failure decides
+  // (target -> FAIL: measured nothing fires the rule; monitor -> ERROR: the rule keeps its state);
+  // a probe that answered without the value also measured nothing.
   const metric = (id: string, value: number | null, probe: ProbeResult<unknown> | undefined) => {
     if (!probe) return;
-    obs[id] = { value, verdict: value == null ? probeVerdict(probe) === "PASS" ? "FAIL" : probeVerdict(probe) : "PASS", evidence: { checkpoint: "" } as never };
+    if (value != null) obs[id] = { value, verdict: "PASS" };
+    else obs[id] = { value: null, verdict: probe.ok ? "FAIL" : probeVerdict(probe) };
   };
   metric(METRIC.kpiLatencyMs, metrics.kpi_latency_ms, m.latency);
   metric(METRIC.errorRatePercent, metrics.error_rate_percent, m.errorRate);
@@ -117,13 +121,13 @@ export async function judgeAndAct(input: {
   const rules = config.alerts.rules ?? alertRulesFor(config.thresholds);
   const observations = observationsOf(input.checks, input.metrics, input.measurements, input.history, config);
 
-  const judged = await state.judge.update((s) => {
-    const r = evaluateRules({ rules, observations, state: s.alerts, clock, checkpoint: input.label, silences: activeSilences(s.silences, clock) });
-    result = r;
-    return { ...s, alerts: r.state };
+  // Read, evaluate and write the alert state under one lock (concurrent checkpoints lose nothing).
+  let evaluated: ReturnType<typeof evaluateRules> | undefined;
+  await state.judge.update((s) => {
+    evaluated = evaluateRules({ rules, observations, state: s.alerts, clock, checkpoint: input.label, silences: activeSilences(s.silences, clock) });
+    return { ...s, alerts: evaluated.state };
   });
-  void judged;
-  const r = result!;
+  const r = evaluated!;
   for (const n of r.notices) {
     events.write({ type: n.kind === "trigger" ? "alert_fired" : n.kind === "resolve" ? "alert_resolved" : n.kind === "reminder" ? "alert_reminder" : "alert_escalated", severity: n.alertSeverity, rule: n.ruleId, incident: n.incidentId, value: n.value, threshold: n.threshold, baseline: n.baseline, window: n.window, checkpoint: input.checkpointId, action: n.action });
   }
@@ -191,7 +195,6 @@ export async function judgeAndAct(input: {
     rollback,
   };
 }
-let result: ReturnType<typeof evaluateRules> | undefined;
 
 function toNotice(n: AlertTransition, decision: Decision, config: MonitorConfig): AlertNotice {
   const what = n.kind === "resolve" ? "RESOLVED" : n.kind === "escalation" ? `ESCALATION: ${n.escalation?.action ?? n.action}` : n.kind === "reminder" ? "STILL FIRING" : "FIRING";
