@@ -9,19 +9,27 @@ import type { AuditMeasurement, AuditRunEvents, AuditWatermark, ProbeContext, Pr
 
 type Source = TargetConfig["audit"]["source"];
 
-/** What the probe needs from any audit store. */
+type Awaitable<T> = T | Promise<T>;
+
+interface AuditWindow {
+  eventCount: number;
+  requests: number;
+  runs: AuditRunEvents[];
+  runIds: Set<string>;
+  watermark: AuditWatermark;
+  total: number;
+}
+
+/** What the probe needs from any audit store (sqlite/jsonl answer synchronously, postgres asynchronously). */
 interface AuditReader {
   location: string;
-  /** Position before the probe's calculation (jsonl: byte size; sqlite: max id). */
-  position(): number;
-  eventsFor(requestId: string): { event: string; status: string | null }[];
+  /** Position before the probe's calculation (jsonl: byte size; sqlite/postgres: max id). */
+  position(): Awaitable<number>;
+  eventsFor(requestId: string): Awaitable<{ event: string; status: string | null }[]>;
   /** Events after a watermark, excluding one request id; runs counted over all their events. */
-  window(
-    from: AuditWatermark | null,
-    excludeRequestId: string,
-  ): { eventCount: number; requests: number; runs: AuditRunEvents[]; runIds: Set<string>; watermark: AuditWatermark; total: number };
-  runIdsWithEvents(runIds: string[]): Set<string>;
-  close(): void;
+  window(from: AuditWatermark | null, excludeRequestId: string): Awaitable<AuditWindow>;
+  runIdsWithEvents(runIds: string[]): Awaitable<Set<string>>;
+  close(): Awaitable<void>;
 }
 
 const q = (id: string) => `"${id.replace(/"/g, '""')}"`;
@@ -97,7 +105,9 @@ function sqliteReader(target: TargetConfig, src: Extract<Source, { kind: "sqlite
           .all(...runIds) as { r: unknown }[];
         return new Set(rows.map((r) => String(r.r)));
       }),
-    close: () => db.close(),
+    close: () => {
+      db.close();
+    },
   };
 }
 
@@ -175,13 +185,181 @@ function jsonlReader(target: TargetConfig, src: Extract<Source, { kind: "jsonl" 
   };
 }
 
+/* ---------------------------------------------------------------- postgres */
+
+type PgClient = import("pg").Client;
+
+/** Where a postgres store is, for messages: host, port and database, never user or password. */
+function pgLocation(connectionString: string, envName: string, table: string): string {
+  try {
+    const u = new URL(connectionString);
+    const host = u.hostname || decodeURIComponent(u.searchParams.get("host") ?? "") || "localhost";
+    return `postgres://${host}:${u.port || "5432"}${u.pathname || "/"} table ${table} (${envName})`;
+  } catch {
+    return `postgres table ${table} (${envName})`; // keyword/value form: no safe way to show more
+  }
+}
+
+/** Removes the connection string and its password from a driver message (some echo them). */
+function pgRedactor(connectionString: string): (s: string) => string {
+  const secrets = new Set<string>([connectionString]);
+  try {
+    const u = new URL(connectionString);
+    if (u.password) {
+      secrets.add(u.password);
+      try {
+        secrets.add(decodeURIComponent(u.password));
+      } catch {
+        /* not percent-encoded */
+      }
+    }
+    const qp = u.searchParams.get("password");
+    if (qp) secrets.add(qp);
+  } catch {
+    for (const m of connectionString.matchAll(/password\s*=\s*(?:'((?:[^'\\]|\\.)*)'|(\S+))/gi)) {
+      const pw = m[1] ?? m[2];
+      if (pw) secrets.add(pw);
+    }
+  }
+  const list = [...secrets].filter((x) => x.length > 0).sort((a, b) => b.length - a.length);
+  return (s) => {
+    let out = s;
+    for (const x of list) out = out.split(x).join("***");
+    // Any other URL with credentials (e.g. in a nested error).
+    return out.replace(/(postgres(?:ql)?:\/\/[^:/@\s]*:)[^@\s]*@/gi, "$1***@");
+  };
+}
+
+/** Quoted identifier; "schema.table" is a table in a schema. */
+const qTable = (name: string) => name.split(".").map(q).join(".");
+
+const pgNumber = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
+const pgString = (v: unknown): string | null => (v instanceof Date ? v.toISOString() : asString(v));
+
+/**
+ * PostgreSQL audit table (same semantics as sqlite: position = max id). The connection string
+ * comes from the environment variable named in the config; `pg` is loaded only here.
+ */
+async function postgresReader(target: TargetConfig, src: Extract<Source, { kind: "postgres" }>, perCalc: number): Promise<AuditReader> {
+  const envName = src.connectionStringEnv;
+  const connectionString = process.env[envName];
+  if (!connectionString || connectionString.trim() === "") {
+    throw monitorFailure(`postgres audit source: environment variable ${envName} is not set (audit.source.connectionStringEnv)`);
+  }
+  const redact = pgRedactor(connectionString);
+  const location = pgLocation(connectionString, envName, src.table);
+  let Client: typeof import("pg").Client;
+  try {
+    ({ Client } = await import("pg"));
+  } catch (err) {
+    throw monitorFailure(`postgres audit source needs the pg package: ${errorText(err)}`);
+  }
+  const timeoutMs = target.requestTimeoutMs;
+  let client: PgClient;
+  try {
+    client = new Client({
+      connectionString,
+      connectionTimeoutMillis: timeoutMs,
+      statement_timeout: timeoutMs,
+      query_timeout: timeoutMs,
+      application_name: "cutover-monitor",
+    });
+  } catch (err) {
+    throw monitorFailure(redact(`postgres audit source: ${envName} is not a valid connection string: ${errorText(err)}`));
+  }
+  // A connection lost between queries is reported by the next query; never crash the monitor.
+  client.on("error", () => {});
+  const closeClient = async () => {
+    try {
+      await client.end();
+    } catch {
+      /* already closed or never connected */
+    }
+  };
+  const c = src.columns;
+  const t = qTable(src.table);
+  try {
+    await client.connect();
+    // Table and every configured column must exist (LIMIT 0: no rows read).
+    await client.query(`SELECT ${[c.id, c.requestId, c.runId, c.timestamp, c.event, c.status].map(q).join(", ")} FROM ${t} LIMIT 0`);
+  } catch (err) {
+    await closeClient();
+    throw targetFailure(redact(`audit store unreachable: ${location}: ${errorText(err)} (audit.source)`));
+  }
+  const run = async <R>(what: string, sql: string, params: unknown[]): Promise<R[]> => {
+    try {
+      return (await client.query(sql, params)).rows as R[];
+    } catch (err) {
+      throw targetFailure(redact(`audit store unreadable: ${location}: ${what}: ${errorText(err)} (audit.source.table/columns)`));
+    }
+  };
+  return {
+    location,
+    position: async () =>
+      pgNumber((await run<{ m: unknown }>("max id", `SELECT COALESCE(MAX(${q(c.id)}), 0) AS m FROM ${t}`, []))[0]?.m),
+    eventsFor: async (requestId) =>
+      (
+        await run<{ event: unknown; status: unknown }>(
+          "events of a request",
+          `SELECT ${q(c.event)} AS event, ${q(c.status)} AS status FROM ${t} WHERE ${q(c.requestId)}::text = $1 ORDER BY ${q(c.id)}`,
+          [requestId],
+        )
+      ).map((r) => ({ event: String(r.event), status: pgString(r.status) })),
+    window: async (from, exclude) => {
+      const what = "events since the last checkpoint";
+      const fromId = from?.source === "postgres" ? from.position : 0;
+      const [agg] = await run<{ n: unknown; requests: unknown }>(
+        what,
+        `SELECT COUNT(*) AS n, COUNT(DISTINCT ${q(c.requestId)}) AS requests
+         FROM ${t} WHERE ${q(c.id)} > $1 AND (${q(c.requestId)} IS NULL OR ${q(c.requestId)}::text <> $2)`,
+        [fromId, exclude],
+      );
+      const [all] = await run<{ maxId: unknown; maxTs: unknown; total: unknown }>(
+        what,
+        `SELECT COALESCE(MAX(${q(c.id)}), 0) AS "maxId", MAX(${q(c.timestamp)}) AS "maxTs", COUNT(*) AS total FROM ${t}`,
+        [],
+      );
+      // A run's events are counted in full, also those written before the watermark.
+      const runs = (
+        await run<{ runId: unknown; n: unknown }>(
+          what,
+          `SELECT ${q(c.runId)} AS "runId", COUNT(*) AS n FROM ${t}
+           WHERE ${q(c.runId)} IN (SELECT DISTINCT ${q(c.runId)} FROM ${t} WHERE ${q(c.id)} > $1 AND ${q(c.runId)} IS NOT NULL)
+           GROUP BY ${q(c.runId)} ORDER BY MIN(${q(c.id)})`,
+          [fromId],
+        )
+      ).map((r) => {
+        const n = pgNumber(r.n);
+        return { runId: String(r.runId), eventCount: n, complete: n === perCalc };
+      });
+      return {
+        eventCount: pgNumber(agg?.n),
+        requests: pgNumber(agg?.requests),
+        runs,
+        runIds: new Set(runs.map((r) => r.runId)),
+        watermark: { source: "postgres" as const, position: pgNumber(all?.maxId), timestamp: pgString(all?.maxTs) },
+        total: pgNumber(all?.total),
+      };
+    },
+    runIdsWithEvents: async (runIds) => {
+      if (runIds.length === 0) return new Set<string>();
+      const rows = await run<{ r: unknown }>(
+        "events of runs",
+        `SELECT DISTINCT ${q(c.runId)}::text AS r FROM ${t} WHERE ${q(c.runId)}::text = ANY($1::text[])`,
+        [runIds],
+      );
+      return new Set(rows.map((r) => String(r.r)));
+    },
+    close: closeClient,
+  };
+}
+
 async function openReader(target: TargetConfig): Promise<AuditReader> {
   const src = target.audit.source;
   const perCalc = target.audit.eventsPerCalculation;
   if (src.kind === "sqlite") return sqliteReader(target, src, perCalc);
   if (src.kind === "jsonl") return jsonlReader(target, src, perCalc);
-  // PostgreSQL needs the `pg` driver, which this project does not install.
-  throw monitorFailure(`postgres audit source needs the pg package (audit.source.kind: postgres, ${src.connectionStringEnv})`);
+  return postgresReader(target, src, perCalc);
 }
 
 function laterOf(a: string | null, b: string | null): string | null {
@@ -242,17 +420,17 @@ export function probeAudit(target: TargetConfig, ctx: ProbeContext): Promise<Pro
       const usedId = call.requestId ?? requestId;
       // Events may land shortly after the answer: poll until complete or settleMs.
       const deadline = performance.now() + a.settleMs;
-      let events = reader.eventsFor(usedId);
+      let events = await reader.eventsFor(usedId);
       while (events.length < a.eventsPerCalculation && performance.now() < deadline) {
         await sleep(50);
-        events = reader.eventsFor(usedId);
+        events = await reader.eventsFor(usedId);
       }
       const names = new Set(events.map((e) => e.event));
       const missingEvents = a.expectedEvents.filter((e) => !names.has(e));
       const from = ctx.previous?.auditWatermark ?? null;
-      const w = reader.window(from, usedId);
+      const w = await reader.window(from, usedId);
       const finished = await runsFinishedSince(target, laterOf(from?.timestamp ?? null, ctx.cutoverStartedAt ?? null));
-      const withEvents = finished ? reader.runIdsWithEvents(finished) : new Set<string>();
+      const withEvents = finished ? await reader.runIdsWithEvents(finished) : new Set<string>();
       return {
         source: a.source.kind,
         location: reader.location,
@@ -279,7 +457,7 @@ export function probeAudit(target: TargetConfig, ctx: ProbeContext): Promise<Pro
         watermark: w.watermark,
       };
     } finally {
-      reader.close();
+      await reader.close();
     }
   });
 }
