@@ -99,94 +99,72 @@ export async function scanLogFile(
   let unmatched = 0;
   let lastTs: string | null = null;
 
-  const fh = await fs.promises.open(path, "r");
-  try {
-    const size = opts.toOffset ?? (await fh.stat()).size;
-    let filePos = fromOffset;
-    // Offset in the file of data[0].
-    let dataStart = fromOffset;
-    let carry: Buffer | null = null;
-    const buf = Buffer.allocUnsafe(CHUNK_BYTES);
-    while (filePos < size) {
-      const { bytesRead } = await fh.read(buf, 0, Math.min(CHUNK_BYTES, size - filePos), filePos);
-      if (bytesRead === 0) break;
-      filePos += bytesRead;
-      const data: Buffer = carry ? Buffer.concat([carry, buf.subarray(0, bytesRead)]) : buf.subarray(0, bytesRead);
-      const lastNl = data.lastIndexOf(NL);
-      if (lastNl < 0) {
-        carry = Buffer.from(data);
-        continue;
-      }
-      // latin1: one char per byte, so string indices are byte offsets.
-      const str = data.toString("latin1", 0, lastNl + 1);
-      let pos = 0;
-      let lastMatchPos = -1;
-      const end = str.length;
-      while (pos < end) {
-        let nl = str.indexOf("\n", pos);
-        if (nl < 0) nl = end;
-        lines++;
-        re.lastIndex = pos;
-        const m = re.exec(str);
-        if (m === null || m.index !== pos) {
-          unmatched++;
-        } else {
-          lastMatchPos = pos;
-          const level = m[levelGroup];
-          if (level !== undefined) {
-            counts.set(level, (counts.get(level) ?? 0) + 1);
-            const cat = category.get(level) ?? CAT_NONE;
-            if (cat !== CAT_NONE) {
-              let list: LogSampleLine[];
-              if (cat === CAT_ERROR) {
-                errors++;
-                list = samples.error;
-              } else if (cat === CAT_WARN) {
-                warnings++;
-                list = samples.warn;
-              } else {
-                critical++;
-                list = samples.critical;
-              }
-              if (list.length < maxSamples) {
-                let lineEnd = nl;
-                if (lineEnd > pos && str.charCodeAt(lineEnd - 1) === 13) lineEnd--;
-                list.push({ level, offset: dataStart + pos, line: data.toString("utf8", pos, lineEnd) });
-              }
+  const reader = completeLineChunks(path, fromOffset, opts.toOffset);
+  for await (const { data, dataStart, lastNl } of reader) {
+    // latin1: one char per byte, so string indices are byte offsets.
+    const str = data.toString("latin1", 0, lastNl + 1);
+    let pos = 0;
+    let lastMatchPos = -1;
+    const end = str.length;
+    while (pos < end) {
+      let nl = str.indexOf("\n", pos);
+      if (nl < 0) nl = end;
+      lines++;
+      re.lastIndex = pos;
+      const m = re.exec(str);
+      if (m === null || m.index !== pos) {
+        unmatched++;
+      } else {
+        lastMatchPos = pos;
+        const level = m[levelGroup];
+        if (level !== undefined) {
+          counts.set(level, (counts.get(level) ?? 0) + 1);
+          const cat = category.get(level) ?? CAT_NONE;
+          if (cat !== CAT_NONE) {
+            let list: LogSampleLine[];
+            if (cat === CAT_ERROR) {
+              errors++;
+              list = samples.error;
+            } else if (cat === CAT_WARN) {
+              warnings++;
+              list = samples.warn;
+            } else {
+              critical++;
+              list = samples.critical;
             }
-          } else {
-            unmatched++;
+            if (list.length < maxSamples) {
+              let lineEnd = nl;
+              if (lineEnd > pos && str.charCodeAt(lineEnd - 1) === 13) lineEnd--;
+              list.push({ level, offset: dataStart + pos, line: data.toString("utf8", pos, lineEnd) });
+            }
           }
+        } else {
+          unmatched++;
         }
-        pos = nl + 1;
       }
-      if (lastMatchPos >= 0 && tsGroup > 0) {
-        re.lastIndex = lastMatchPos;
-        const m = re.exec(str);
-        const ts = m?.[tsGroup];
-        if (ts !== undefined) lastTs = decodeTs(ts);
-      }
-      const consumed = lastNl + 1;
-      carry = consumed < data.length ? Buffer.from(data.subarray(consumed)) : null;
-      dataStart += consumed;
+      pos = nl + 1;
     }
-    const endOffset = dataStart;
-    return {
-      fromOffset,
-      endOffset,
-      bytesScanned: endOffset - fromOffset,
-      linesScanned: lines,
-      unmatchedLines: unmatched,
-      countsByLevel: Object.fromEntries(counts),
-      errors,
-      warnings,
-      critical,
-      samples,
-      lastLineTs: lastTs,
-    };
-  } finally {
-    await fh.close();
+    if (lastMatchPos >= 0 && tsGroup > 0) {
+      re.lastIndex = lastMatchPos;
+      const m = re.exec(str);
+      const ts = m?.[tsGroup];
+      if (ts !== undefined) lastTs = decodeTs(ts);
+    }
   }
+  const endOffset = reader.endOffset();
+  return {
+    fromOffset,
+    endOffset,
+    bytesScanned: endOffset - fromOffset,
+    linesScanned: lines,
+    unmatchedLines: unmatched,
+    countsByLevel: Object.fromEntries(counts),
+    errors,
+    warnings,
+    critical,
+    samples,
+    lastLineTs: lastTs,
+  };
 }
 
 /** A latin1-decoded group back to UTF-8 text (timestamps are ASCII in practice). */
@@ -274,33 +252,49 @@ export async function countMatchingLines(
   const entries = Object.entries(patterns).filter((e): e is [string, RegExp] => e[1] !== null);
   const counts: Record<string, number> = Object.fromEntries(Object.keys(patterns).map((k) => [k, 0]));
   let linesScanned = 0;
-  const fh = await fs.promises.open(path, "r");
-  try {
-    const size = toOffset ?? (await fh.stat()).size;
-    let filePos = fromOffset;
-    let dataStart = fromOffset;
-    let carry: Buffer | null = null;
-    const buf = Buffer.allocUnsafe(CHUNK_BYTES);
-    while (filePos < size) {
-      const { bytesRead } = await fh.read(buf, 0, Math.min(CHUNK_BYTES, size - filePos), filePos);
-      if (bytesRead === 0) break;
-      filePos += bytesRead;
-      const data: Buffer = carry ? Buffer.concat([carry, buf.subarray(0, bytesRead)]) : buf.subarray(0, bytesRead);
-      const lastNl = data.lastIndexOf(NL);
-      if (lastNl < 0) {
-        carry = Buffer.from(data);
-        continue;
-      }
-      for (const line of data.toString("utf8", 0, lastNl).split("\n")) {
-        linesScanned++;
-        for (const [k, re] of entries) if (re.test(line)) counts[k]!++;
-      }
-      const consumed = lastNl + 1;
-      carry = consumed < data.length ? Buffer.from(data.subarray(consumed)) : null;
-      dataStart += consumed;
+  const reader = completeLineChunks(path, fromOffset, toOffset);
+  for await (const { data, lastNl } of reader) {
+    for (const line of data.toString("utf8", 0, lastNl).split("\n")) {
+      linesScanned++;
+      for (const [k, re] of entries) if (re.test(line)) counts[k]!++;
     }
-    return { counts, endOffset: dataStart, linesScanned };
-  } finally {
-    await fh.close();
   }
+  return { counts, endOffset: reader.endOffset(), linesScanned };
+}
+
+/**
+ * The file from `fromOffset` (to `toOffset` or its current size) in chunks that end with a
+ * complete line: `data[0..lastNl]` is whole lines, `dataStart` its offset in the file. A line
+ * split across reads is carried into the next chunk; an unterminated last line is left for the
+ * next scan, and `endOffset()` is where that scan must resume.
+ */
+function completeLineChunks(path: string, fromOffset: number, toOffset?: number) {
+  let dataStart = fromOffset;
+  async function* chunks(): AsyncGenerator<{ data: Buffer; dataStart: number; lastNl: number }> {
+    const fh = await fs.promises.open(path, "r");
+    try {
+      const size = toOffset ?? (await fh.stat()).size;
+      let filePos = fromOffset;
+      let carry: Buffer | null = null;
+      const buf = Buffer.allocUnsafe(CHUNK_BYTES);
+      while (filePos < size) {
+        const { bytesRead } = await fh.read(buf, 0, Math.min(CHUNK_BYTES, size - filePos), filePos);
+        if (bytesRead === 0) break;
+        filePos += bytesRead;
+        const data: Buffer = carry ? Buffer.concat([carry, buf.subarray(0, bytesRead)]) : buf.subarray(0, bytesRead);
+        const lastNl = data.lastIndexOf(NL);
+        if (lastNl < 0) {
+          carry = Buffer.from(data);
+          continue;
+        }
+        yield { data, dataStart, lastNl };
+        const consumed = lastNl + 1;
+        carry = consumed < data.length ? Buffer.from(data.subarray(consumed)) : null;
+        dataStart += consumed;
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+  return Object.assign(chunks(), { endOffset: () => dataStart });
 }
