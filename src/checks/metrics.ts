@@ -7,7 +7,8 @@ import type { CheckOutcome } from "./outcome.js";
 import { fmt, need } from "./outcome.js";
 import type { CheckpointContext, Verdict } from "../checkpoint/context.js";
 import { judgeBand } from "../judge/bands.js";
-import { compareToBaseline } from "../judge/baseline.js";
+import { baselineOptionsFor, compareRatio, compareToBaseline } from "../judge/baseline.js";
+import { METRIC } from "../judge/config.js";
 import { memoryTrend } from "../judge/trend.js";
 import { worst } from "../judge/verdict.js";
 
@@ -151,16 +152,15 @@ export function memoryGrowth(c: CheckpointContext): CheckOutcome {
   if (trend.status === "insufficient" || trend.growthPercentPerHour === null || trend.windowMinutes < MIN_TREND_WINDOW_MINUTES) {
     // Too short a history for a rate: judge this checkpoint's own samples for stability instead.
     const res = need(c.measurements.resources, "resources");
-    const mbs = res.samples.map((s) => s.rssMb);
-    if (mbs.length < 2) {
-      return { verdict: "FAIL", measured: `${mbs.length} memory sample(s): nothing to judge`, threshold: `growth <= ${failAt} %/h`, advice: "check the resources probe (pidfile, sampling window)", value: null };
+    const own = memoryTrend(res.samples.map((s) => ({ t: s.at, mb: s.rssMb })));
+    if (own.status === "insufficient") {
+      return { verdict: "FAIL", measured: `memory stability cannot be judged: ${own.reason}`, threshold: `growth <= ${failAt} %/h`, advice: "check the resources probe (pidfile, sampling window)", value: null };
     }
-    const mean = mbs.reduce((a, b) => a + b, 0) / mbs.length;
-    const dev = Math.max(...mbs.map((v) => Math.abs(v - mean))) / mean * 100;
+    const dev = own.stableWithinPercent;
     const verdict = band.verdict === "FAIL" || dev > within ? "FAIL" : band.verdict;
     return {
       verdict,
-      measured: `memory within this checkpoint deviates ${dev.toFixed(1)} % from its mean over ${mbs.length} samples; history spans ${trend.windowMinutes.toFixed(1)} min (a growth rate needs ${MIN_TREND_WINDOW_MINUTES} min); now ${band.measured}`,
+      measured: `memory within this checkpoint deviates ${dev.toFixed(1)} % from its mean over ${own.samples} samples; history spans ${trend.windowMinutes.toFixed(1)} min (a growth rate needs ${MIN_TREND_WINDOW_MINUTES} min); now ${band.measured}`,
       threshold: `stable within ${within} %; growth <= ${failAt} %/h once ${MIN_TREND_WINDOW_MINUTES} min of history exist; ${band.threshold}`,
       advice: ADVICE.memory,
       value: null,
@@ -222,52 +222,44 @@ export function againstHour1Baseline(c: CheckpointContext): CheckOutcome {
     };
   }
   const lat = need(c.measurements.latency, "latency");
+  const opts = (metric: string) => baselineOptionsFor(metric, t)!;
   const cmp = compareToBaseline({
+    ...opts(METRIC.kpiLatencyMs),
     current: lat.samples.filter((s) => s.ok).map((s) => s.endToEndMs),
     baseline: base.latencySamplesMs,
-    direction: "higher_is_worse",
-    tolerancePercent: t.baselineTolerancePercent,
-    minAbsoluteEffect: t.baselineMinimumAbsoluteEffect.kpiLatencyMs,
-    alpha: t.significanceAlpha,
   });
   const parts = [
     `latency median ${fmt.ms(cmp.medianCurrent)} vs ${fmt.ms(cmp.medianBaseline)} (${signed(cmp.relativeChangePercent)} %, p=${fmtP(cmp.pValue)}) ${cmp.verdict}`,
   ];
   let verdict: Verdict = cmp.verdict;
+  // Single numbers of the hour-1 checkpoint: a ratio with the same tolerance and minimum effects.
   const res = c.measurements.resources;
-  if (res?.ok && base.memoryMb != null) {
-    const r = pointCompare(res.data.rssMbMax, base.memoryMb, t.baselineTolerancePercent, t.baselineMinimumAbsoluteEffect.memoryMb);
-    parts.push(`memory ${fmt.mb(res.data.rssMbMax)} vs ${fmt.mb(base.memoryMb)} (${signed(r.relative)} %) ${r.verdict}`);
-    verdict = worst(verdict, r.verdict);
-  }
-  if (res?.ok && base.cpuPercent != null) {
-    const r = pointCompare(res.data.cpuPercentMean, base.cpuPercent, t.baselineTolerancePercent, t.baselineMinimumAbsoluteEffect.cpuPercent);
-    parts.push(`CPU ${fmt.pct(res.data.cpuPercentMean)} vs ${fmt.pct(base.cpuPercent)} ${r.verdict}`);
-    verdict = worst(verdict, r.verdict);
-  }
   const er = c.measurements.errorRate;
-  if (er?.ok && base.errorRatePercent != null) {
-    const delta = er.data.errorRatePercent - base.errorRatePercent;
-    const r = delta > t.baselineMinimumAbsoluteEffect.errorRatePercent ? "WARN" : "PASS";
-    parts.push(`error rate ${fmt.pct(er.data.errorRatePercent)} vs ${fmt.pct(base.errorRatePercent)} ${r}`);
-    verdict = worst(verdict, r);
+  const points: [string, number | null | undefined, number | null][] = [
+    [METRIC.memoryMb, res?.ok ? res.data.rssMbMax : undefined, base.memoryMb],
+    [METRIC.cpuPercent, res?.ok ? res.data.cpuPercentMean : undefined, base.cpuPercent],
+    [METRIC.errorRatePercent, er?.ok ? er.data.errorRatePercent : undefined, base.errorRatePercent],
+  ];
+  const ratios = [];
+  for (const [metric, current, baseline] of points) {
+    if (current === undefined || baseline == null) continue;
+    const r = compareRatio({ ...opts(metric), current, baseline });
+    ratios.push(r);
+    parts.push(r.reason);
+    verdict = worst(verdict, r.verdict);
   }
   return {
-    // Worse than baseline is a WARN; the absolute bands decide FAIL (their own specs).
-    verdict: verdict === "FAIL" ? "WARN" : verdict,
+    // Worse than baseline is a WARN (the absolute bands decide FAIL, in their own specs); FAIL
+    // here only means nothing to compare (no samples): never a PASS.
+    verdict,
     measured: parts.join("; "),
     threshold: `a change for the worse that is significant (alpha ${t.significanceAlpha}), above ${t.baselineTolerancePercent} % and above the minimum effect warns (hour-1 baseline ${base.recordedAt})`,
     advice: "compare with the hour-1 checkpoint in the report; find what changed (load, data volume, deploys) and document it",
     value: cmp.relativeChangePercent == null ? null : round(cmp.relativeChangePercent, 2),
-    evidence: { latency: cmp, baselineRecordedAt: base.recordedAt, baselineCheckpoint: base.checkpointId },
+    evidence: { latency: cmp, ratios, baselineRecordedAt: base.recordedAt, baselineCheckpoint: base.checkpointId },
   };
 }
 
-function pointCompare(current: number, baseline: number, tolerancePercent: number, minEffect: number) {
-  const relative = baseline === 0 ? (current === 0 ? 0 : Infinity) : ((current - baseline) / baseline) * 100;
-  const verdict: "PASS" | "WARN" = relative > tolerancePercent && current - baseline > minEffect ? "WARN" : "PASS";
-  return { relative, verdict };
-}
 
 function statusText(counts: Record<string, number>): string {
   return Object.entries(counts)

@@ -4,6 +4,7 @@
  */
 import type { CheckOutcome } from "./outcome.js";
 import { need } from "./outcome.js";
+import { getPath } from "../probes/common.js";
 import type { CheckpointContext } from "../checkpoint/context.js";
 import { worst } from "../judge/verdict.js";
 import { judgeBand } from "../judge/bands.js";
@@ -50,11 +51,12 @@ export function logsStreaming(c: CheckpointContext): CheckOutcome {
   const l = need(c.measurements.logs, "logs");
   const ageS = (Date.now() - l.fileMtimeMs) / 1000;
   const parsed = l.sinceLastCheckpoint.linesScanned - l.sinceLastCheckpoint.unmatchedLines;
-  const ok = l.linesScanned > 0 && parsed > 0 && ageS < 300;
+  const maxAge = c.config.target.logs.maxSilenceSeconds;
+  const ok = l.linesScanned > 0 && parsed > 0 && ageS < maxAge;
   return {
     verdict: ok ? "PASS" : "FAIL",
     measured: `${l.path}: ${l.linesScanned} new lines (${parsed} with a level), last written ${ageS.toFixed(0)} s ago`,
-    threshold: "new leveled lines since the last checkpoint, written in the last 5 minutes",
+    threshold: `new leveled lines since the last checkpoint, written in the last ${maxAge} s`,
     advice: "the pipeline is not logging: check the process, the log path in the config, and the log line pattern",
     value: l.linesScanned,
   };
@@ -201,51 +203,47 @@ export function kpiGolden(c: CheckpointContext): CheckOutcome {
 /** "KPI values in expected ranges": the KPI output of the live pipeline's latest run. */
 export function kpiRanges(c: CheckpointContext): CheckOutcome {
   const q = need(c.measurements.dataQuality, "dataQuality");
-  const content = q.kpiFile.content as { kpis?: Record<string, unknown> } | undefined;
-  const kpis = (content?.kpis ?? {}) as Record<string, unknown>;
-  const num = (k: string) => {
-    const v = kpis[k] as unknown;
+  const ranges = Object.entries(c.config.target.kpi.ranges);
+  const valueOf = (p: string): number | null => {
+    const v = getPath(q.kpiFile.content, p);
     if (typeof v === "number") return v;
-    if (v && typeof v === "object" && typeof (v as { value?: unknown }).value === "number") return (v as { value: number }).value;
-    return null;
+    const inner = getPath(v, "value");
+    return typeof inner === "number" ? inner : null;
   };
-  const par30 = num("PAR30");
-  const par90 = num("PAR90");
-  const cr = num("CollectionRate");
-  const ph = num("PortfolioHealth");
-  if (!q.kpiFile.readable || [par30, par90, cr, ph].some((v) => v === null)) {
+  const values = ranges.map(([name, r]) => ({ name, r, v: valueOf(r.path) }));
+  const missing = values.filter((x) => x.v === null).map((x) => x.name);
+  if (!q.kpiFile.readable || missing.length || values.length === 0) {
     return {
       verdict: "FAIL",
-      measured: `KPI output ${q.kpiFile.path} ${q.kpiFile.readable ? "lacks KPI values" : `unreadable: ${q.kpiFile.error}`}`,
-      threshold: "PAR30, PAR90, CollectionRate and PortfolioHealth present",
+      measured: `KPI output ${q.kpiFile.path} ${q.kpiFile.readable ? `lacks ${missing.join(", ") || "every KPI"}` : `unreadable: ${q.kpiFile.error}`}`,
+      threshold: `${ranges.map(([n]) => n).join(", ")} present`,
       advice: "check the output phase of the latest run",
       value: null,
     };
   }
   const problems: string[] = [];
   let verdict: CheckOutcome["verdict"] = "PASS";
-  const judge = (name: string, v: number, warn: number, crit: number, lowerWorse = false) => {
-    const isCrit = lowerWorse ? v < crit : v > crit;
-    const isWarn = lowerWorse ? v < warn : v > warn;
-    if (isCrit) {
-      verdict = worst(verdict, "FAIL");
-      problems.push(`${name} ${v} beyond critical ${crit}`);
-    } else if (isWarn) {
-      verdict = worst(verdict, "WARN");
-      problems.push(`${name} ${v} beyond warning ${warn}`);
-    }
+  const flag = (v: CheckOutcome["verdict"], text: string) => {
+    verdict = worst(verdict, v);
+    problems.push(text);
   };
-  judge("PAR30", par30!, 5, 8);
-  judge("PAR90", par90!, 3, 5);
-  judge("CollectionRate", cr!, 1.5, 1.0, true);
-  if (ph! < 0 || ph! > 10) {
-    verdict = "FAIL";
-    problems.push(`PortfolioHealth ${ph} outside 0..10`);
+  const describe: string[] = [];
+  for (const { name, r, v } of values) {
+    const x = v as number;
+    if ((r.min !== undefined && x < r.min) || (r.max !== undefined && x > r.max)) flag("FAIL", `${name} ${x} outside ${r.min ?? "-inf"}..${r.max ?? "inf"}`);
+    if (r.direction && r.warning !== undefined && r.critical !== undefined) {
+      const beyond = (limit: number) => (r.direction === "higher_is_worse" ? x > limit : x < limit);
+      if (beyond(r.critical)) flag("FAIL", `${name} ${x} beyond critical ${r.critical}`);
+      else if (beyond(r.warning)) flag("WARN", `${name} ${x} beyond warning ${r.warning}`);
+      describe.push(`${name} ${r.direction === "higher_is_worse" ? "<=" : ">="} ${r.warning} (critical ${r.critical})`);
+    } else if (r.min !== undefined || r.max !== undefined) {
+      describe.push(`${name} in ${r.min ?? "-inf"}..${r.max ?? "inf"}`);
+    }
   }
   return {
     verdict,
-    measured: `PAR30 ${par30}, PAR90 ${par90}, CollectionRate ${cr}, PortfolioHealth ${ph}${problems.length ? `: ${problems.join("; ")}` : ""}`,
-    threshold: "PAR30 <= 5 (critical > 8), PAR90 <= 3 (critical > 5), CollectionRate >= 1.5 (critical < 1.0), PortfolioHealth in 0..10",
+    measured: values.map(({ name, v }) => `${name} ${v}`).join(", ") + (problems.length ? `: ${problems.join("; ")}` : ""),
+    threshold: describe.join(", "),
     advice: "a KPI outside its range: compare with the input tape and the previous run; investigate the data source",
     value: problems.length,
   };
@@ -309,7 +307,14 @@ export function cutoverExecuted(c: CheckpointContext): CheckOutcome {
 export function cutoverOutputMonitored(c: CheckpointContext): CheckOutcome {
   const m = need(c.measurements.cutover, "cutover");
   if (m.skipped) {
-    return { verdict: "PASS", measured: `not run again (${m.reason}); nothing to stream`, threshold: "the script's output streamed to the console and the report", value: 0 };
+    // Nothing ran to stream: what stands for it is the log of the cutover that did run.
+    return {
+      verdict: m.log ? "PASS" : "FAIL",
+      measured: `not run again (${m.reason}); ${m.log ? `its output is in ${m.log.path}` : "and no cutover log exists"}`,
+      threshold: "the script's output streamed to the console and the report, or the log of the cutover that ran",
+      advice: "no cutover has been recorded: run hour0 with --force",
+      value: 0,
+    };
   }
   return {
     verdict: m.output.length > 0 ? "PASS" : "FAIL",

@@ -1,24 +1,14 @@
-import { parseArgs } from "node:util";
 import { UsageError } from "../errors.js";
 import { loadConfig } from "../config/load.js";
 import { monitorPaths } from "../checkpoint/paths.js";
 import { monitorState } from "../checkpoint/state.js";
 import { EventsLog } from "../report/events-log.js";
-import { main } from "./main.js";
+import { main, parseFlags } from "./main.js";
 
 const USAGE = 'usage: npm run attest -- --item ID --by NAME [--note TEXT] [--config FILE]   (npm run attest -- --list shows the items)';
 
 main(async () => {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: process.argv.slice(2),
-      options: { item: { type: "string" }, by: { type: "string" }, note: { type: "string" }, config: { type: "string" }, list: { type: "boolean", default: false } },
-      strict: true,
-    }));
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message.split("\n")[0]}\n${USAGE}`);
-  }
+  const values = parseFlags({ item: { type: "string" }, by: { type: "string" }, note: { type: "string" }, config: { type: "string" }, list: { type: "boolean", default: false } }, USAGE);
   const { config } = await loadConfig({ file: values.config });
   const state = monitorState(monitorPaths(config.reportsDir));
   const recorded = (await state.attestations.load()).attestations;

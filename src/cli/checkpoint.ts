@@ -1,33 +1,22 @@
-import { parseArgs } from "node:util";
 import { UsageError } from "../errors.js";
 import { loadConfig } from "../config/load.js";
 import { PHASE_NAMES } from "../config/schedule.js";
 import { runCheckpoint } from "../checkpoint/run-checkpoint.js";
-import { main } from "./main.js";
+import { main, parseFlags } from "./main.js";
 
 const USAGE = "usage: npm run checkpoint -- --phase=NAME|auto [--config FILE] [--at HH:MM|ISO_TIME] [--json] [--auto-rollback] [--force] [--verbose]";
 
 main(async () => {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: process.argv.slice(2),
-      options: {
-        phase: { type: "string" },
-        config: { type: "string" },
-        at: { type: "string" },
-        json: { type: "boolean", default: false },
-        "auto-rollback": { type: "boolean", default: false },
-        force: { type: "boolean", default: false },
-        verbose: { type: "boolean", default: false },
-        help: { type: "boolean", default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message.split("\n")[0]}\n${USAGE}`);
-  }
+  const values = parseFlags({
+    phase: { type: "string" },
+    config: { type: "string" },
+    at: { type: "string" },
+    json: { type: "boolean", default: false },
+    "auto-rollback": { type: "boolean", default: false },
+    force: { type: "boolean", default: false },
+    verbose: { type: "boolean", default: false },
+    help: { type: "boolean", default: false },
+  }, USAGE);
   if (values.help) {
     process.stdout.write(USAGE + "\n");
     return 0;

@@ -3,10 +3,15 @@
  * anything else is the monitor's own defect and also exits 2 ("could not run").
  * Exit codes live here only.
  */
-import { MonitorUserError } from "../errors.js";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { MonitorUserError, UsageError } from "../errors.js";
 import { StateFileError } from "../judge/state-file.js";
 
 export async function main(run: () => Promise<number>): Promise<never> {
+  // Output piped into `head` and closed early is not an error of the command.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(0);
+  });
   let code: number;
   try {
     code = await run();
@@ -23,4 +28,13 @@ export async function main(run: () => Promise<number>): Promise<never> {
   // Give stdout a chance to flush, then exit with the code (open handles must not keep us alive).
   await new Promise((r) => process.stdout.write("", () => r(undefined)));
   process.exit(code);
+}
+
+/** Strict flags (no positionals); a bad flag is a usage error that ends with the command's usage line. */
+export function parseFlags<O extends NonNullable<ParseArgsConfig["options"]>>(options: O, usage: string) {
+  try {
+    return parseArgs({ args: process.argv.slice(2), options, strict: true, allowPositionals: false }).values;
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message.split("\n")[0]}\n${usage}`);
+  }
 }

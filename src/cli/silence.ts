@@ -1,5 +1,4 @@
 /** `npm run silence`: mute an alert rule's notifications until a time (its state is still tracked). */
-import { parseArgs } from "node:util";
 import { UsageError } from "../errors.js";
 import { loadConfig } from "../config/load.js";
 import { monitorPaths } from "../checkpoint/paths.js";
@@ -8,30 +7,21 @@ import { alertRulesFor } from "../judge/config.js";
 import { activeSilences, createSilence } from "../judge/silences.js";
 import { systemClock } from "../judge/clock.js";
 import { EventsLog } from "../report/events-log.js";
-import { main } from "./main.js";
+import { main, parseFlags } from "./main.js";
 
 const USAGE =
   'usage: npm run silence -- --rule RULE_ID (--for MINUTES | --until ISO_TIME) --by NAME --reason TEXT [--config FILE]\n       npm run silence -- --list';
 
 main(async () => {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: process.argv.slice(2),
-      options: {
-        rule: { type: "string" },
-        for: { type: "string" },
-        until: { type: "string" },
-        by: { type: "string" },
-        reason: { type: "string" },
-        config: { type: "string" },
-        list: { type: "boolean", default: false },
-      },
-      strict: true,
-    }));
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message.split("\n")[0]}\n${USAGE}`);
-  }
+  const values = parseFlags({
+    rule: { type: "string" },
+    for: { type: "string" },
+    until: { type: "string" },
+    by: { type: "string" },
+    reason: { type: "string" },
+    config: { type: "string" },
+    list: { type: "boolean", default: false },
+  }, USAGE);
   const { config } = await loadConfig({ file: values.config });
   const paths = monitorPaths(config.reportsDir);
   const judge = monitorState(paths).judge;

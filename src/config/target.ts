@@ -75,6 +75,31 @@ const kpiSchema = z
     requestIdHeader: z.string().default("X-Request-Id"),
     samples: z.number().int().positive().default(30),
     concurrency: z.number().int().positive().default(1),
+    /**
+     * "KPI values in expected ranges": where each KPI sits in the pipeline's KPI output file
+     * (outputs.local.kpiFile; a number, or an object with a `value`) and its warning and
+     * critical levels (DESIGN.md: PAR30 5/8, PAR90 3/5, CollectionRate 1.5/1.0 lower is worse).
+     */
+    ranges: z
+      .record(
+        z.string(),
+        z.object({
+          path: z.string(),
+          /** Warning and critical levels (both or neither). */
+          direction: z.enum(["higher_is_worse", "lower_is_worse"]).optional(),
+          warning: z.number().optional(),
+          critical: z.number().optional(),
+          /** Bounds of a valid value: outside is a FAIL (a calculation defect). */
+          min: z.number().optional(),
+          max: z.number().optional(),
+        }),
+      )
+      .default({
+        PAR30: { path: "kpis.PAR30", direction: "higher_is_worse", warning: 5, critical: 8 },
+        PAR90: { path: "kpis.PAR90", direction: "higher_is_worse", warning: 3, critical: 5 },
+        CollectionRate: { path: "kpis.CollectionRate", direction: "lower_is_worse", warning: 1.5, critical: 1.0 },
+        PortfolioHealth: { path: "kpis.PortfolioHealth", min: 0, max: 10 },
+      }),
   })
   .prefault({});
 
@@ -129,6 +154,8 @@ const logsSchema = z
       })
       .prefault({}),
     maxSampleLines: z.number().int().nonnegative().default(5),
+    /** "Logs streaming": the log must have been written within this many seconds. */
+    maxSilenceSeconds: z.number().positive().default(300),
     /**
      * ERROR lines one counted failure writes at most (the reference pipeline: a failed request
      * 1, a failed run 2 — the phase and the run). Up to failures x this, the log's ERRORs are

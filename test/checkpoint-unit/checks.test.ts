@@ -1,0 +1,66 @@
+/** Evaluations the specs share, on hand-made measurements (the e2e tests cover them live). */
+import { describe, expect, it } from "vitest";
+import { configSchema } from "../../src/config/schema.js";
+import type { CheckpointContext } from "../../src/checkpoint/context.js";
+import { kpiRanges } from "../../src/checks/pipeline.js";
+import { againstHour1Baseline } from "../../src/checks/metrics.js";
+
+const config = configSchema.parse({});
+const ok = <T>(data: T) => ({ ok: true as const, data, durationMs: 1 });
+
+function ctx(measurements: Record<string, unknown>, hour1: CheckpointContext["baselines"]["hour1"] = null): CheckpointContext {
+  return {
+    config,
+    checkpoint: { id: "x", phase: "extended", label: "extended", startedAt: "" },
+    measurements: { phase: "extended", checkpoint: "x", startedAt: "", finishedAt: "", probes: [], state: {}, ...measurements },
+    cutover: null,
+    baselines: { hour1 },
+    history: [],
+    attestations: [],
+  } as CheckpointContext;
+}
+
+const kpiFile = (kpis: Record<string, unknown>) => ({ dataQuality: ok({ kpiFile: { path: "outputs/kpis.json", readable: true, content: { kpis } } }) });
+
+describe("KPI values in expected ranges (target.kpi.ranges)", () => {
+  it.each([
+    [{ PAR30: 2, PAR90: 0.5, CollectionRate: 3.1, PortfolioHealth: 3 }, "PASS"],
+    [{ PAR30: 6, PAR90: 0.5, CollectionRate: 3.1, PortfolioHealth: 3 }, "WARN"],
+    [{ PAR30: 2, PAR90: 5.5, CollectionRate: 3.1, PortfolioHealth: 3 }, "FAIL"],
+    [{ PAR30: 2, PAR90: 0.5, CollectionRate: 0.9, PortfolioHealth: 3 }, "FAIL"],
+    [{ PAR30: 2, PAR90: 0.5, CollectionRate: 3.1, PortfolioHealth: 11 }, "FAIL"],
+    [{ PAR30: { value: 2 }, PAR90: { value: 0.5 }, CollectionRate: { value: 3.1 }, PortfolioHealth: { value: 3 } }, "PASS"],
+    [{ PAR30: 2, PAR90: 0.5, CollectionRate: 3.1 }, "FAIL"],
+  ] as const)("%j -> %s", (kpis, verdict) => {
+    expect(kpiRanges(ctx(kpiFile(kpis))).verdict).toBe(verdict);
+  });
+});
+
+describe("Compare metrics to Hour 1 baseline", () => {
+  const base = { recordedAt: "t", checkpointId: "h1", latencySamplesMs: Array.from({ length: 30 }, (_, i) => 8 + (i % 5) * 0.1), serverLatencySamplesMs: [], memoryMb: 110, cpuPercent: 5, errorRatePercent: 0, auditTrailEvents: 42 };
+  const measured = (latencyMs: number, memoryMb: number) => ({
+    latency: ok({ samples: Array.from({ length: 30 }, (_, i) => ({ ok: true, endToEndMs: latencyMs + (i % 5) * 0.1 })) }),
+    resources: ok({ rssMbMax: memoryMb, cpuPercentMean: 5 }),
+    errorRate: ok({ errorRatePercent: 0 }),
+  });
+
+  it("the same as the baseline -> PASS", () => {
+    expect(againstHour1Baseline(ctx(measured(8, 111), base)).verdict).toBe("PASS");
+  });
+  it("latency significantly worse beyond 5 % and the minimum effect -> WARN", () => {
+    expect(againstHour1Baseline(ctx(measured(20, 111), base)).verdict).toBe("WARN");
+  });
+  it("memory up 30 % (and over the 10 MB minimum effect) -> WARN", () => {
+    const r = againstHour1Baseline(ctx(measured(8, 143), base));
+    expect(r.verdict).toBe("WARN");
+    expect(r.measured).toMatch(/memory_mb/);
+  });
+  it("no baseline -> FAIL, never a PASS", () => {
+    expect(againstHour1Baseline(ctx(measured(8, 111), null)).verdict).toBe("FAIL");
+  });
+  it("no successful latency sample -> FAIL (nothing to compare), not a WARN", () => {
+    const m = measured(8, 111);
+    m.latency = ok({ samples: [] });
+    expect(againstHour1Baseline(ctx(m, base)).verdict).toBe("FAIL");
+  });
+});
