@@ -22,8 +22,7 @@ import { globPaths, runTargetCommand } from "../probes/common.js";
 import type { Measurements } from "../probes/types.js";
 import type { ProbeResult } from "../probes/types.js";
 import type { EventsLog } from "../report/events-log.js";
-import { memoryGrowthPercentPerHour } from "../checks/metrics.js";
-import type { CheckpointContext, CheckRecord, CutoverState, HistoryPoint, Verdict } from "./context.js";
+import type { CheckpointContext, CheckRecord, CutoverState, Verdict } from "./context.js";
 import type { MonitorPaths } from "./paths.js";
 import type { MonitorState, RollbackAttempt } from "./state.js";
 import type { KeyMetrics } from "./run-checkpoint.js";
@@ -70,7 +69,7 @@ export async function testAlertChannels(config: MonitorConfig): Promise<NonNulla
 }
 
 /** What the alert rules read: metric values with the verdict of their check, and check verdicts. */
-export function observationsOf(checks: CheckRecord[], metrics: KeyMetrics, m: Measurements, history: HistoryPoint[], config: MonitorConfig): Observations {
+export function observationsOf(checks: CheckRecord[], metrics: KeyMetrics, m: Measurements): Observations {
   const verdictOf = (pattern: RegExp): Verdict | undefined => {
     const hits = checks.filter((c) => pattern.test(c.id));
     return hits.length ? hits.reduce<Verdict>((w, c) => worst(w, c.verdict), "PASS") : undefined;
@@ -90,8 +89,8 @@ export function observationsOf(checks: CheckRecord[], metrics: KeyMetrics, m: Me
   metric(METRIC.memoryMb, metrics.memory_mb, m.resources);
   metric(METRIC.cpuPercent, metrics.cpu_percent, m.resources);
   if (m.resources?.ok) {
-    const growth = memoryGrowthPercentPerHour({ config, history, measurements: m } as CheckpointContext);
-    // Too short a window: unknown (the rule keeps its state), never a firing on noise.
+    // No growth rate (too short a history): unknown, the rule keeps its state; never a firing on noise.
+    const growth = metrics.memory_growth_percent_per_hour;
     obs[METRIC.memoryGrowthPercentPerHour] = growth == null ? { value: null, verdict: "ERROR" } : { value: growth, verdict: "PASS" };
   }
   const audit = verdictOf(/audit/);
@@ -112,14 +111,13 @@ export async function judgeAndAct(input: {
   checks: CheckRecord[];
   metrics: KeyMetrics;
   measurements: Measurements;
-  history: HistoryPoint[];
   cutover: CutoverState | null;
   autoRollback: boolean;
   print: (t: string) => void;
 }): Promise<ActResult> {
   const { config, paths, state, events, clock } = input;
   const rules = config.alerts.rules ?? alertRulesFor(config.thresholds);
-  const observations = observationsOf(input.checks, input.metrics, input.measurements, input.history, config);
+  const observations = observationsOf(input.checks, input.metrics, input.measurements);
 
   // Read, evaluate and write the alert state under one lock (concurrent checkpoints lose nothing).
   let evaluated: ReturnType<typeof evaluateRules> | undefined;
@@ -137,7 +135,7 @@ export async function judgeAndAct(input: {
   const decision = decide({ firing: r.firing.filter((f) => !f.muted || f.muted.by === "suppression"), checkResults: input.checks.map((c) => ({ id: c.id, verdict: c.verdict })), decisionTree: config.decisionTree, ruleCheckIds });
   events.write({ type: "decision", severity: decision.severity, action: decision.action, rollback: decision.rollback, reason: decision.reason, runbook: decision.runbook, checkpoint: input.checkpointId });
 
-  const notices: AlertNotice[] = r.notices.map((n) => toNotice(n, decision, config));
+  const notices: AlertNotice[] = r.notices.map((n) => toNotice(n, config));
 
   // Rollback: only when allowed, at most once per cutover, then verified.
   let rollback: RollbackAttempt | undefined;
@@ -196,7 +194,7 @@ export async function judgeAndAct(input: {
   };
 }
 
-function toNotice(n: AlertTransition, decision: Decision, config: MonitorConfig): AlertNotice {
+function toNotice(n: AlertTransition, config: MonitorConfig): AlertNotice {
   const what = n.kind === "resolve" ? "RESOLVED" : n.kind === "escalation" ? `ESCALATION: ${n.escalation?.action ?? n.action}` : n.kind === "reminder" ? "STILL FIRING" : "FIRING";
   return {
     dedupKey: `cutover-monitor/${n.ruleId}/${n.incidentId}`,

@@ -13,6 +13,7 @@ import type { Measurements, ProbeState } from "../probes/types.js";
 import { JsonlCheckpointStore } from "../history/jsonl-store.js";
 import { systemClock, type Clock } from "../judge/clock.js";
 import { worst } from "../judge/verdict.js";
+import { memoryGrowthPercentPerHour } from "../checks/metrics.js";
 import type { BaselineRecord } from "../judge/baseline.js";
 import { EventsLog } from "../report/events-log.js";
 import { renderDashboard } from "../report/dashboard.js";
@@ -172,6 +173,8 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
   const judgeStarted = clock.now();
   const checksVerdict = specs.checks.reduce<Verdict>((w, c) => worst(w, c.verdict), "PASS");
   const metrics = keyMetrics(measurements);
+  // Growth over the history and this checkpoint's samples (null below the minimum window).
+  metrics.memory_growth_percent_per_hour = memoryGrowthPercentPerHour(context);
 
   // judge + act: alert rules over this checkpoint's observations, decision tree, alerts, rollback.
   const acted: ActResult = await judgeAndAct({
@@ -185,7 +188,6 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
     checks: specs.checks,
     metrics,
     measurements,
-    history: context.history,
     cutover: cutover ?? null,
     autoRollback: !!opts.autoRollback || config.rollback.auto,
     print: opts.json ? () => {} : print,
@@ -214,6 +216,7 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
     checks: specs.checks,
     metrics: {
       ...metrics.extra,
+      memory_growth_percent_per_hour: metrics.memory_growth_percent_per_hour,
       // Where the checkpoint's time went (npm run bench reads these).
       timings_ms: {
         before_collect: Math.round(collectStarted - started),

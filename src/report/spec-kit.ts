@@ -7,7 +7,7 @@
 export { fmt, need, ProbeUnavailable, type CheckOutcome } from "../checks/outcome.js";
 import { inject, type TestContext } from "vitest";
 import * as allure from "allure-js-commons";
-import type { CheckpointContext, CheckRecord, Verdict } from "../checkpoint/context.js";
+import type { CheckpointContext, CheckRecord } from "../checkpoint/context.js";
 import { ProbeUnavailable, type CheckOutcome } from "../checks/outcome.js";
 
 declare module "vitest" {

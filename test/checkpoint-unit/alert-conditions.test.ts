@@ -9,6 +9,8 @@ import { configSchema } from "../../src/config/schema.js";
 import { observationsOf } from "../../src/checkpoint/act.js";
 import type { CheckRecord, HistoryPoint } from "../../src/checkpoint/context.js";
 import type { KeyMetrics } from "../../src/checkpoint/run-checkpoint.js";
+import type { CheckpointContext } from "../../src/checkpoint/context.js";
+import { memoryGrowthPercentPerHour } from "../../src/checks/metrics.js";
 import type { Measurements } from "../../src/probes/types.js";
 import { alertRulesFor } from "../../src/judge/config.js";
 import { emptyAlertState, evaluateRules } from "../../src/judge/alert-rules.js";
@@ -44,6 +46,13 @@ function measurements(samplesMb: number[], now: number): Measurements {
     resources: ok({ samples: samplesMb.map((mb, i) => ({ at: now - (samplesMb.length - i) * 200, rssMb: mb, cpuPercent: 5 })) } as never),
     state: {},
   };
+}
+
+/** What the runner does: the growth rate from history + samples, then the observations. */
+function observe(s: ReturnType<typeof healthy>, now: number) {
+  const m = measurements(s.samplesMb, now);
+  s.metrics.memory_growth_percent_per_hour = memoryGrowthPercentPerHour({ config, history: s.history, measurements: m } as unknown as CheckpointContext);
+  return observationsOf(s.checks, s.metrics, m);
 }
 
 type Case = {
@@ -88,7 +97,7 @@ describe("the checklist's alert conditions -> alert, decision, channels", () => 
     const now = clock.now();
     const s = healthy();
     c.mutate(s, now);
-    const obs = observationsOf(s.checks, s.metrics, measurements(s.samplesMb, now), s.history, config);
+    const obs = observe(s, now);
     const r = evaluateRules({ rules, observations: obs, state: emptyAlertState(), clock, checkpoint: "stability @ 02:00" });
     const triggers = r.notices.filter((n) => n.kind === "trigger");
     expect(triggers.map((t) => t.ruleId)).toEqual([c.rule]);
@@ -106,7 +115,7 @@ describe("the checklist's alert conditions -> alert, decision, channels", () => 
   it("a healthy checkpoint raises nothing and decides NONE", () => {
     const clock = testClock();
     const s = healthy();
-    const obs = observationsOf(s.checks, s.metrics, measurements(s.samplesMb, clock.now()), s.history, config);
+    const obs = observe(s, clock.now());
     const r = evaluateRules({ rules, observations: obs, state: emptyAlertState(), clock, checkpoint: "x" });
     expect(r.notices).toEqual([]);
     expect(decide({ firing: r.firing, checkResults: s.checks, decisionTree: config.decisionTree }).severity).toBe("NONE");
@@ -116,7 +125,7 @@ describe("the checklist's alert conditions -> alert, decision, channels", () => 
     const clock = testClock();
     const s = healthy();
     s.samplesMb = [100, 140, 100, 140]; // wild swings inside one 1 s window
-    const obs = observationsOf(s.checks, s.metrics, measurements(s.samplesMb, clock.now()), s.history, config);
+    const obs = observe(s, clock.now());
     expect(obs.memory_growth_percent_per_hour).toMatchObject({ value: null, verdict: "ERROR" });
     const r = evaluateRules({ rules, observations: obs, state: emptyAlertState(), clock, checkpoint: "x" });
     expect(r.notices).toEqual([]);
