@@ -14,7 +14,6 @@ import { execa } from "execa";
 import { ROOT, freePort, startPipeline, type StartOptions, type StartedPipeline } from "./pipeline-harness.js";
 
 export { ROOT };
-export const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
 
 export interface CheckpointEnv {
   PIPELINE_DIR: string;
