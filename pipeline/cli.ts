@@ -6,10 +6,46 @@
 import fs from "node:fs";
 import { parseArgs } from "node:util";
 import { fetchHealth, isAlive, Logger, paths, parsePort, readActive, readJson, readPid, resolveDir, resolvePort, UsageError, errMsg, DEFAULT_INTERVAL_S, type Version } from "./service/common.ts";
+import { isRestartSpec, RESTART_FAULT_EXIT_CODE } from "./faults/faults.ts";
+import { DEFAULT_RESTART_DELAY_MS, MAX_RESTART_DELAY_MS } from "./service/supervisor.ts";
 
 const USAGE =
   "usage: pipeline <start|stop|status|serve|run-once|cutover|validate|rollback|test|fault> [--dir D] [--port P] " +
-  "[--version v1|v2] [--interval S] [--input FILE] [--fault SPEC]... [--allow-faults] [--junit FILE]; fault SPEC...|clear";
+  "[--version v1|v2] [--interval S] [--input FILE] [--fault SPEC]... [--allow-faults] [--supervise [--restart-delay-ms MS]] [--junit FILE]; fault SPEC...|clear";
+
+/** --help: the usage line plus what the service options do (the contract is pipeline/CONTRACT.md). */
+const HELP = `${USAGE}
+
+commands:
+  start       spawn the service detached; returns after its first run (prints url=... pid=N)
+  serve       the service in the foreground
+  stop        stop the service (and its supervisor); exit 0 also when not running
+  status      print /health; exit 1 when down
+  run-once    one run in-process, no server
+  cutover | validate | rollback | test [--junit FILE]
+  fault SPEC... | clear   switch faults at run time (needs --allow-faults at start)
+
+service options (start, serve):
+  --version v1|v2         set the active version
+  --interval S            seconds between runs (default ${DEFAULT_INTERVAL_S})
+  --input FILE            input tape (default: generated 10k-row tape)
+  --fault SPEC            start with a fault (repeatable); implies --allow-faults
+  --allow-faults          honour faults.json / \`pipeline fault\` at run time
+  --supervise             run the service under a supervisor that restarts it after a crash
+                          (non-zero exit or a signal other than TERM/INT/HUP/PIPE), like systemd's
+                          Restart=on-failure: pipeline.pid names the service process (new pid after a
+                          restart), supervisor.pid the supervisor; each restart logs a WARN line
+                          "supervisor: service restarted"; 5 starts within 10 s -> gives up (CRITICAL);
+                          \`stop\` stops both without a restart. start prints supervisor_pid=M too.
+  --restart-delay-ms MS   supervisor's delay before a restart (default ${DEFAULT_RESTART_DELAY_MS}, 0..${MAX_RESTART_DELAY_MS})
+  --keep-faults           (serve; used by the supervisor on a restart) start with faults.json as it is
+
+faults: latency:MS errors:PCT leak:MB_PER_MIN cpu:PCT nulls:PCT duplicates:PCT audit:off outputs:off
+        stale-outputs crash:S restart[:N]
+  restart[:N] (run-time only: \`pipeline fault restart\`): the service consumes one token from
+        faults.json and exits with code ${RESTART_FAULT_EXIT_CODE}; one activation = one exit (a supervised service comes back
+        with a new pid); restart:N = N exits in a row.
+`;
 
 const OPTIONS = {
   dir: { type: "string" },
@@ -20,6 +56,9 @@ const OPTIONS = {
   fault: { type: "string", multiple: true },
   "allow-faults": { type: "boolean" },
   junit: { type: "string" },
+  supervise: { type: "boolean" },
+  "restart-delay-ms": { type: "string" },
+  "keep-faults": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -27,8 +66,8 @@ type OptName = keyof typeof OPTIONS;
 const COMMON: OptName[] = ["dir", "port", "help"];
 const SERVICE_OPTS: OptName[] = [...COMMON, "version", "interval", "input", "fault", "allow-faults"];
 const ALLOWED: Record<string, OptName[]> = {
-  start: SERVICE_OPTS,
-  serve: SERVICE_OPTS,
+  start: [...SERVICE_OPTS, "supervise", "restart-delay-ms"],
+  serve: [...SERVICE_OPTS, "supervise", "restart-delay-ms", "keep-faults"],
   stop: COMMON,
   status: COMMON,
   "run-once": [...COMMON, "version", "input", "fault"],
@@ -50,6 +89,13 @@ function parseVersion(v: string | undefined): Version | undefined {
   return v;
 }
 
+function parseRestartDelay(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v === "" || !Number.isInteger(n) || n < 0 || n > MAX_RESTART_DELAY_MS) throw new UsageError(`invalid --restart-delay-ms "${v}" (milliseconds, 0..${MAX_RESTART_DELAY_MS})`);
+  return n;
+}
+
 function parseInterval(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -67,21 +113,25 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parsed;
   const [cmd, ...rest] = positionals;
   if (values.help && !cmd) {
-    process.stdout.write(USAGE + "\n");
+    process.stdout.write(HELP);
     return 0;
   }
   if (!cmd) usageError("missing command");
   const allowed = ALLOWED[cmd];
   if (!allowed) usageError(`unknown command "${cmd}"`);
   if (values.help) {
-    process.stdout.write(USAGE + "\n");
+    process.stdout.write(HELP);
     return 0;
   }
   for (const k of Object.keys(values) as OptName[]) if (!allowed.includes(k)) usageError(`option --${k} is not valid for "${cmd}"`);
   if (cmd !== "fault" && rest.length) usageError(`unexpected argument "${rest[0]}"`);
 
-  let dir: string, port: number, version: Version | undefined, intervalS: number | undefined;
+  let dir: string, port: number, version: Version | undefined, intervalS: number | undefined, restartDelayMs: number | undefined;
   try {
+    restartDelayMs = parseRestartDelay(values["restart-delay-ms"]);
+    if (restartDelayMs !== undefined && !values.supervise) throw new UsageError("--restart-delay-ms needs --supervise");
+    if (values["keep-faults"] && (values.fault?.length || values.supervise)) throw new UsageError("--keep-faults cannot be combined with --fault or --supervise");
+    if ((values.fault ?? []).some(isRestartSpec)) throw new UsageError('fault "restart" is run-time only: use `pipeline fault restart` on the running service');
     dir = resolveDir(values.dir);
     port = values.port !== undefined ? parsePort(values.port) : resolvePort(dir);
     version = parseVersion(values.version);
@@ -99,8 +149,8 @@ async function main(argv: string[]): Promise<number> {
     case "start": {
       const { startService } = await import("./service/control.ts");
       try {
-        const s = await startService({ dir, port, version, intervalS, input, faults, allowFaults: !!values["allow-faults"] });
-        process.stdout.write(`url=${s.url} pid=${s.pid}\n`);
+        const s = await startService({ dir, port, version, intervalS, input, faults, allowFaults: !!values["allow-faults"], supervise: !!values.supervise, restartDelayMs });
+        process.stdout.write(`url=${s.url} pid=${s.pid}${s.supervisorPid !== undefined ? ` supervisor_pid=${s.supervisorPid}` : ""}\n`);
         if (s.health.last_run?.result === "failure") process.stderr.write(`warning: first run failed: ${s.health.last_run.error ?? "unknown"}\n`);
         return 0;
       } catch (e) {
@@ -116,10 +166,14 @@ async function main(argv: string[]): Promise<number> {
       } catch (e) {
         usageError(errMsg(e));
       }
+      if (values.supervise) {
+        const { supervise } = await import("./service/supervisor.ts");
+        return supervise({ dir, port, version, intervalS, input, faults, allowFaults: !!values["allow-faults"], restartDelayMs, echo: true });
+      }
       const { serve } = await import("./service/server.ts");
       let svc;
       try {
-        svc = await serve({ dir, port, version, intervalS: intervalS ?? DEFAULT_INTERVAL_S, input, faults, allowFaults: !!values["allow-faults"], echo: true });
+        svc = await serve({ dir, port, version, intervalS: intervalS ?? DEFAULT_INTERVAL_S, input, faults, allowFaults: !!values["allow-faults"], echo: true, keepFaults: !!values["keep-faults"] });
       } catch (e) {
         new Logger(p.log).log("CRITICAL", "service", "service could not start", { error: errMsg(e), port });
         process.stderr.write(`pipeline serve: ${errMsg(e)}\n`);

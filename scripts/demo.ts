@@ -12,7 +12,7 @@ import { rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
-import { startLocalReceivers } from "../src/alerts/local-receivers.js";
+import { startLocalReceivers } from "../test/support/local-receivers.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
@@ -50,9 +50,11 @@ async function main() {
   const configFile = path.join(ROOT, reports, "demo.config.ts");
   const { mkdirSync, writeFileSync } = await import("node:fs");
   mkdirSync(path.dirname(configFile), { recursive: true });
+  // The demo compresses the 24 hours into about a minute: each window is the time since the
+  // previous checkpoint (no 10-minute minimum lookback), so the fault shows at full strength.
   writeFileSync(
     configFile,
-    `import { defineConfig } from "../src/config/define-config.js";\nexport default defineConfig({ alerts: { channels: { slack: {}, pagerduty: { eventsUrl: ${JSON.stringify(receivers.pagerdutyUrl)} }, email: { port: ${receivers.smtp.port} }, webhook: {} } } });\n`,
+    `import { defineConfig } from "../src/config/define-config.js";\nexport default defineConfig({ target: { windows: { minLookbackSeconds: 0 } }, alerts: { channels: { slack: {}, pagerduty: { eventsUrl: ${JSON.stringify(receivers.pagerdutyUrl)} }, email: { port: ${receivers.smtp.port} }, webhook: {} } } });\n`,
   );
   const cfg = ["--config", path.relative(ROOT, configFile)];
   let pipelineStarted = false;

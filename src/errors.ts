@@ -34,7 +34,10 @@ export class ConfigError extends MonitorUserError {
 
 /** A state file under reports/ that cannot be read: never silently reset. */
 export class StateFileError extends MonitorUserError {
-  constructor(file: string, problem: string) {
+  constructor(
+    readonly file: string,
+    problem: string,
+  ) {
     super("E_STATE", `${file}: ${problem}`);
     this.name = "StateFileError";
   }

@@ -18,6 +18,13 @@
  * - outputs:off         writing outputs fails -> the run fails with an ERROR line
  * - stale-outputs       runs succeed but outputs are not rewritten
  * - crash:SECONDS       the process kills itself (SIGKILL) SECONDS after the fault is applied
+ * - restart[:N]         a token consumed on use: the service process that applies it first rewrites
+ *                       faults.json with the token used up (restart:N -> restart:N-1, restart:1 and
+ *                       restart -> removed), then exits with RESTART_FAULT_EXIT_CODE. So one
+ *                       activation (`pipeline fault restart`) is exactly one exit; under
+ *                       `start --supervise` the service comes back with a new pid, and with
+ *                       restart:N the restarted processes consume the rest (N exits in a row).
+ *                       Run-time only (faults.json / `pipeline fault`), never a start flag.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -35,7 +42,13 @@ export interface FaultSet {
   outputsOff?: boolean;
   staleOutputs?: boolean;
   crashAfterS?: number;
+  /** Pending restart tokens (restart = restart:1). */
+  restartCount?: number;
 }
+
+/** Exit code of a service process that consumed a restart token (a failure, so a supervisor restarts it). */
+export const RESTART_FAULT_EXIT_CODE = 1;
+export const MAX_RESTART_TOKENS = 100;
 
 export interface FaultsFile {
   allowed: boolean;
@@ -87,12 +100,37 @@ export function parseFaultSpec(spec: string, into: FaultSet = {}): FaultSet {
     case "crash":
       into.crashAfterS = num(spec, value, 0, 86_400);
       break;
+    case "restart": {
+      const n = value === undefined ? 1 : num(spec, value, 1, MAX_RESTART_TOKENS);
+      if (!Number.isInteger(n)) throw new FaultSpecError(`invalid fault "${spec}": restart takes a whole number of restarts`);
+      into.restartCount = n;
+      break;
+    }
     default:
       throw new FaultSpecError(
-        `unknown fault "${spec}" (latency:MS errors:PCT leak:MB_PER_MIN cpu:PCT nulls:PCT duplicates:PCT audit:off outputs:off stale-outputs crash:S)`,
+        `unknown fault "${spec}" (latency:MS errors:PCT leak:MB_PER_MIN cpu:PCT nulls:PCT duplicates:PCT audit:off outputs:off stale-outputs crash:S restart[:N])`,
       );
   }
   return into;
+}
+
+/** True for a `restart` spec (run-time only: it cannot be given as a start flag). */
+export function isRestartSpec(spec: string): boolean {
+  return spec.trim().split(":")[0] === "restart";
+}
+
+/** The specs with one restart token used up: restart:N -> restart:N-1, the last one removed. */
+export function consumeRestartToken(specs: string[]): string[] {
+  const out: string[] = [];
+  for (const s of specs) {
+    if (!isRestartSpec(s)) {
+      out.push(s);
+      continue;
+    }
+    const n = parseFaultSpec(s).restartCount ?? 1;
+    if (n > 1) out.push(`restart:${n - 1}`);
+  }
+  return out;
 }
 
 export function parseFaults(specs: string[]): FaultSet {
@@ -173,6 +211,8 @@ export class FaultRuntime {
     private enabled: boolean,
     private file: string,
     private onChange: (specs: string[], error?: string) => void = () => {},
+    /** Called (on the next tick, after onChange) when a restart token was consumed; must end the process. */
+    private onRestart: (info: { spec: string; remaining: string[] }) => void = () => process.exit(RESTART_FAULT_EXIT_CODE),
   ) {}
 
   get leakedBytes(): number {
@@ -207,7 +247,22 @@ export class FaultRuntime {
 
   apply(specs: string[]): void {
     if (!this.enabled) return;
-    const next = parseFaults(specs);
+    let next = parseFaults(specs);
+    if (next.restartCount !== undefined) {
+      // Consume the token BEFORE exiting, durably (atomic rename): the restarted process reads
+      // faults.json again and must not find the same token, so one activation is one exit.
+      const spec = specs.find(isRestartSpec)!;
+      const remaining = consumeRestartToken(specs);
+      writeFaultsFile(this.file, { allowed: readFaultsFile(this.file).allowed || this.enabled, faults: remaining });
+      try {
+        this.lastRaw = fs.readFileSync(this.file, "utf8");
+      } catch {
+        /* the exit below happens anyway */
+      }
+      specs = remaining;
+      next = parseFaults(specs);
+      setImmediate(() => this.onRestart({ spec, remaining }));
+    }
     const prev = this.active;
     this.active = next;
     this.specs = [...specs];

@@ -43,6 +43,8 @@ export function paths(dir: string) {
   return {
     dir,
     pid: path.join(dir, "pipeline.pid"),
+    /** pid of the supervisor (`start --supervise`); absent when the service is not supervised. */
+    supervisorPid: path.join(dir, "supervisor.pid"),
     service: path.join(dir, "service.json"),
     active: path.join(dir, "config", "active.json"),
     faults: path.join(dir, "faults.json"),
@@ -122,9 +124,9 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-export function readPid(p: Paths): number | undefined {
+export function readPid(p: Paths, file: string = p.pid): number | undefined {
   try {
-    const n = Number(fs.readFileSync(p.pid, "utf8").trim());
+    const n = Number(fs.readFileSync(file, "utf8").trim());
     return Number.isInteger(n) && n > 0 ? n : undefined;
   } catch {
     return undefined;

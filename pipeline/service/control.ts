@@ -2,7 +2,7 @@
 import fs from "node:fs";
 import { spawn } from "node:child_process";
 import { pathToFileURL } from "node:url";
-import { parseFaultSpec, readFaultsFile, writeFaultsFile, FaultSpecError } from "../faults/faults.ts";
+import { isRestartSpec, parseFaultSpec, readFaultsFile, writeFaultsFile, FaultSpecError } from "../faults/faults.ts";
 import {
   CLI_PATH,
   PROJECT_ROOT,
@@ -29,12 +29,24 @@ export interface StartOptions {
   faults: string[];
   allowFaults: boolean;
   timeoutMs?: number;
+  /** Run the service under a supervisor that restarts it after a failure (see supervisor.ts). */
+  supervise?: boolean;
+  /** Supervisor's delay before a restart (default 500 ms). */
+  restartDelayMs?: number;
 }
 
 export interface Started {
   url: string;
+  /** The service process (what pipeline.pid holds). */
   pid: number;
+  /** The supervisor process, when started with supervise. */
+  supervisorPid?: number;
   health: Health;
+}
+
+/** A restart token is a run-time fault; as a start flag every (re)start would consume it again. */
+export function rejectRestartFlag(faults: string[]): void {
+  if (faults.some(isRestartSpec)) throw new UsageError('fault "restart" is run-time only: use `pipeline fault restart` on the running service');
 }
 
 /** Spawn `serve` detached and return once its first run has finished (or throw). */
@@ -47,12 +59,20 @@ export async function startService(o: StartOptions): Promise<Started> {
       throw new UsageError((e as FaultSpecError).message);
     }
   }
+  rejectRestartFlag(o.faults);
   const existing = readPid(p);
   if (existing && isAlive(existing)) throw new Error(`already running: pid=${existing} (state dir ${o.dir}); stop it first`);
+  const existingSup = readPid(p, p.supervisorPid);
+  if (existingSup && isAlive(existingSup)) throw new Error(`already running: supervisor pid=${existingSup} (state dir ${o.dir}); stop it first`);
   fs.mkdirSync(p.logs, { recursive: true });
   fs.rmSync(p.pid, { force: true });
+  fs.rmSync(p.supervisorPid, { force: true });
   if (o.version) writeActive(p, o.version);
   const args = ["--import", pathToFileURL(TSX_LOADER).href, CLI_PATH, "serve", "--dir", o.dir, "--port", String(o.port)];
+  if (o.supervise) {
+    args.push("--supervise");
+    if (o.restartDelayMs !== undefined) args.push("--restart-delay-ms", String(o.restartDelayMs));
+  }
   if (o.version) args.push("--version", o.version);
   if (o.intervalS !== undefined) args.push("--interval", String(o.intervalS));
   if (o.input) args.push("--input", o.input);
@@ -64,12 +84,15 @@ export async function startService(o: StartOptions): Promise<Started> {
   let exited: number | null | undefined;
   child.on("exit", (code) => (exited = code ?? -1));
   child.unref();
-  const pid = child.pid!;
+  const spawned = child.pid!;
+  // Unsupervised, the spawned process is the service; supervised, the service is the
+  // supervisor's child, named by the pidfile.
+  const servicePid = () => (o.supervise ? readPid(p) : spawned);
   const polled = await pollUntil<Health | "exited">(
     async () => {
       if (exited !== undefined) return "exited";
       const h = await fetchHealth(o.port, 1000);
-      return h && h.pid === pid && h.last_run ? h : undefined;
+      return h && h.pid === servicePid() && h.pid !== undefined && h.last_run ? h : undefined;
     },
     o.timeoutMs ?? 30_000,
     100,
@@ -77,11 +100,14 @@ export async function startService(o: StartOptions): Promise<Started> {
   const health = polled === "exited" ? undefined : polled;
   if (!health) {
     const tail = fs.existsSync(p.serveOut) ? fs.readFileSync(p.serveOut, "utf8").trim().split("\n").slice(-5).join(" | ") : "";
-    if (exited === undefined && isAlive(pid)) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        /* gone */
+    // the supervisor first (so it cannot restart anything), then the service
+    for (const pid of [spawned, servicePid()]) {
+      if (pid && isAlive(pid)) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          /* gone */
+        }
       }
     }
     throw new Error(
@@ -90,12 +116,40 @@ export async function startService(o: StartOptions): Promise<Started> {
         : `service did not come up within ${(o.timeoutMs ?? 30_000) / 1000} s on port ${o.port}: ${tail}`,
     );
   }
-  return { url: `http://127.0.0.1:${o.port}`, pid, health };
+  return { url: `http://127.0.0.1:${o.port}`, pid: health.pid, ...(o.supervise ? { supervisorPid: spawned } : {}), health };
 }
 
-/** SIGTERM the pidfile's pid, wait up to 10 s, then SIGKILL. Resolves false when it was not running. */
+/**
+ * SIGTERM the pidfile's pid, wait up to 10 s, then SIGKILL. Resolves false when it was not running.
+ * Supervised: SIGTERM the supervisor (it stops its service and does not restart it) and wait for
+ * both; past the timeout SIGKILL the supervisor first, then the service.
+ */
 export async function stopService(dir: string, timeoutMs = 10_000): Promise<boolean> {
   const p = paths(dir);
+  const sup = readPid(p, p.supervisorPid);
+  if (sup && isAlive(sup)) {
+    const first = readPid(p);
+    const kill = (pid: number | undefined, sig: NodeJS.Signals) => {
+      try {
+        if (pid && isAlive(pid)) process.kill(pid, sig);
+      } catch {
+        /* already gone */
+      }
+    };
+    const servicePids = () => [...new Set([first, readPid(p)])].filter((x): x is number => !!x);
+    kill(sup, "SIGTERM");
+    const gone = await pollUntil(() => !isAlive(sup) && servicePids().every((x) => !isAlive(x)), timeoutMs, 50);
+    if (!gone) {
+      kill(sup, "SIGKILL");
+      await pollUntil(() => !isAlive(sup), 2000, 50);
+      for (const x of servicePids()) kill(x, "SIGKILL");
+      await pollUntil(() => servicePids().every((x) => !isAlive(x)), 2000, 50);
+    }
+    fs.rmSync(p.pid, { force: true });
+    fs.rmSync(p.supervisorPid, { force: true });
+    return true;
+  }
+  fs.rmSync(p.supervisorPid, { force: true });
   const pid = readPid(p);
   if (!pid || !isAlive(pid)) {
     fs.rmSync(p.pid, { force: true });
@@ -137,9 +191,14 @@ export async function setFaults(dir: string, port: number, specs: string[] | "cl
     const names = new Set(specs.map(faultName));
     next = [...f.faults.filter((s) => !names.has(faultName(s))), ...specs];
   }
-  writeFaultsFile(p.faults, { allowed: true, faults: next });
   const pid = readPid(p);
+  writeFaultsFile(p.faults, { allowed: true, faults: next });
   if (!pid || !isAlive(pid)) return { faults: next, applied: false };
+  if (specs !== "clear" && specs.some(isRestartSpec)) {
+    // A restart token is consumed by the service, which then exits: applied = that process is gone.
+    const ok = await pollUntil(() => !isAlive(pid) || readPid(p) !== pid, 3000, 50);
+    return { faults: readFaultsFile(p.faults).faults, applied: !!ok };
+  }
   const ok = await pollUntil(async () => {
     const h = await fetchHealth(port, 1000);
     return h && JSON.stringify(h.faults) === JSON.stringify(next);

@@ -8,7 +8,7 @@ import { calculateKpisV1 } from "../kpi/v1-engine.ts";
 import { calculateKpisV2 } from "../kpi/v2-engine.ts";
 import { parseTapeCsv, rowsFromTape, tapeFromRows } from "../tape/parse.ts";
 import { AuditStore } from "../audit/store.ts";
-import { FaultRuntime, parseFaults, writeFaultsFile } from "../faults/faults.ts";
+import { FaultRuntime, parseFaults, readFaultsFile, RESTART_FAULT_EXIT_CODE, writeFaultsFile } from "../faults/faults.ts";
 import {
   errMsg,
   Logger,
@@ -35,6 +35,11 @@ export interface ServeOptions {
   allowFaults: boolean;
   /** Also print log lines on stdout (foreground serve). */
   echo?: boolean;
+  /**
+   * Start with the faults currently in faults.json instead of `faults` (a supervisor's restart:
+   * the faults switched on at run time stay on, and a consumed restart token stays consumed).
+   */
+  keepFaults?: boolean;
 }
 
 class HttpError extends Error {
@@ -102,9 +107,21 @@ export async function serve(opts: ServeOptions): Promise<{ close: () => Promise<
   const p = paths(opts.dir);
   for (const d of [p.dir, p.logs, p.runs, p.outputs]) fs.mkdirSync(d, { recursive: true });
   const log = new Logger(p.log, opts.echo);
-  const faultsEnabled = opts.allowFaults || opts.faults.length > 0;
-  parseFaults(opts.faults); // validated again here for `serve` called directly
-  writeFaultsFile(p.faults, { allowed: faultsEnabled, faults: opts.faults });
+  let initialFaults = opts.faults;
+  let keptFaultsError: string | undefined;
+  if (opts.keepFaults) {
+    // only when faults were allowed in the first place (faults.json is not a way to enable them)
+    initialFaults = opts.allowFaults ? readFaultsFile(p.faults).faults : [];
+    try {
+      parseFaults(initialFaults);
+    } catch (e) {
+      keptFaultsError = errMsg(e);
+      initialFaults = [];
+    }
+  }
+  const faultsEnabled = opts.allowFaults || initialFaults.length > 0;
+  parseFaults(initialFaults); // validated again here for `serve` called directly
+  writeFaultsFile(p.faults, { allowed: faultsEnabled, faults: initialFaults });
   if (opts.version) writeActive(p, opts.version);
   else if (!fs.existsSync(p.active)) writeActive(p, "v1");
   const input = opts.input ?? p.defaultInput;
@@ -141,12 +158,23 @@ export async function serve(opts: ServeOptions): Promise<{ close: () => Promise<
 
   // ---- faults
   let prevSpecs = "";
-  const faults = new FaultRuntime(faultsEnabled, p.faults, (specs, error) => {
-    if (error) return log.error("faults", "invalid faults.json ignored", { error });
-    if (specs.join(",") === prevSpecs) return;
-    prevSpecs = specs.join(",");
-    log.warn("faults", specs.length ? "faults applied" : "faults cleared", { faults: prevSpecs });
-  });
+  if (keptFaultsError) log.error("faults", "invalid faults.json ignored at restart", { error: keptFaultsError });
+  const faults = new FaultRuntime(
+    faultsEnabled,
+    p.faults,
+    (specs, error) => {
+      if (error) return log.error("faults", "invalid faults.json ignored", { error });
+      if (specs.join(",") === prevSpecs) return;
+      prevSpecs = specs.join(",");
+      log.warn("faults", specs.length ? "faults applied" : "faults cleared", { faults: prevSpecs });
+    },
+    ({ spec }) => {
+      // An abrupt exit like a crash (no graceful close); the token is already consumed.
+      // WARN, not ERROR: the exit is the test double of a crash; the restart itself is the signal.
+      log.warn("service", "service exiting (injected fault)", { fault: spec, pid: process.pid, exit_code: RESTART_FAULT_EXIT_CODE });
+      process.exit(RESTART_FAULT_EXIT_CODE);
+    },
+  );
   faults.watch();
 
   // ---- active version: reloaded when config/active.json changes
@@ -250,7 +278,7 @@ export async function serve(opts: ServeOptions): Promise<{ close: () => Promise<
   fs.writeFileSync(p.pid, `${process.pid}\n`);
   writeJsonAtomic(p.service, { pid: process.pid, port: opts.port, url: `http://127.0.0.1:${opts.port}`, started_at: startedAt.toISOString(), interval_s: opts.intervalS, input, faults_enabled: faultsEnabled });
 
-  log.info("service", "service started", { pid: process.pid, port: opts.port, version, interval_s: opts.intervalS, input, faults: faultsEnabled ? opts.faults.join(",") : "disabled" });
+  log.info("service", "service started", { pid: process.pid, port: opts.port, version, interval_s: opts.intervalS, input, faults: faultsEnabled ? initialFaults.join(",") : "disabled" });
 
   // ---- run loop: the next run starts `interval` after the previous one finished
   let runTimer: NodeJS.Timeout | undefined;

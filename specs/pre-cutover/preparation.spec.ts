@@ -1,51 +1,25 @@
-import { describe, it } from "vitest";
-import { check } from "../../src/report/spec-kit.js";
-import { healthEndpoints, logsStreaming, preCutoverVersionActive, testSuitePassing } from "../../src/checks/pipeline.js";
-import { alertChannelsTested, attestation, monitoringConfigured, rollbackReady, week3BaselineEstablished } from "../../src/checks/readiness.js";
+import { describe } from "vitest";
+import { line } from "../../src/report/spec-kit.js";
 
 const section = "Pre-Cutover Setup: Preparation Tasks";
+const before = "24-Hour Completion Checklist: Before Cutover";
 
 describe(section, () => {
-  it("Access to production monitoring dashboard configured", (ctx) =>
-    check(ctx, { id: "pre.dashboard", section, kind: "attestation" }, (c) => attestation(c, "monitoring-dashboard")));
+  line("Access to production monitoring dashboard configured", "pre.dashboard", "attest.monitoring-dashboard", { kind: "attestation" });
+  line("Alert channels (Slack, Email, PagerDuty) tested and active", "pre.alert-channels", "alert-channels", { kind: "preparation", severity: "critical" });
+  line("Log aggregation system connected and streaming", "pre.logs-streaming", "logs-streaming", { kind: "preparation" });
+  line("Health check endpoints configured and tested", "pre.health", ["health", "pipeline-up"], { kind: "preparation", severity: "critical" });
+  line("Pipeline is up on V1 before the cutover", "pre.version", "v1-active", { kind: "preparation" });
+  line("Baseline metrics established from Week 3 tests", "pre.week3-baseline", "week3-baseline", { kind: "baseline" });
+  line("On-call team briefed and ready", "pre.on-call-briefed", "attest.on-call-briefed", { kind: "attestation" });
+  line("Rollback procedures reviewed and team trained", "pre.rollback-ready", "rollback-ready", { kind: "preparation" });
+  line("Rollback procedures reviewed and team trained (attestation)", "pre.rollback-trained", "attest.rollback-trained", { kind: "attestation" });
+  line("The pipeline's own test suite passes (count recorded for the 24-hour criteria)", "pre.test-suite", "test-suite", { kind: "baseline" });
+});
 
-  it("Alert channels (Slack, Email, PagerDuty) tested and active", (ctx) =>
-    check(ctx, { id: "pre.alert-channels", section, kind: "preparation", severity: "critical" }, alertChannelsTested));
-
-  it("Log aggregation system connected and streaming", (ctx) =>
-    check(ctx, { id: "pre.logs-streaming", section, kind: "preparation" }, logsStreaming));
-
-  it("Health check endpoints configured and tested", (ctx) =>
-    check(ctx, { id: "pre.health", section, kind: "preparation", severity: "critical" }, healthEndpoints));
-
-  it("Pipeline is up on V1 before the cutover", (ctx) =>
-    check(ctx, { id: "pre.version", section, kind: "preparation" }, preCutoverVersionActive));
-
-  it("Baseline metrics established from Week 3 tests", (ctx) =>
-    check(ctx, { id: "pre.week3-baseline", section, kind: "baseline" }, week3BaselineEstablished));
-
-  it("On-call team briefed and ready", (ctx) =>
-    check(ctx, { id: "pre.on-call-briefed", section, kind: "attestation" }, (c) => attestation(c, "on-call-briefed")));
-
-  it("Rollback procedures reviewed and team trained", async (ctx) => {
-    await check(ctx, { id: "pre.rollback-ready", section, kind: "preparation" }, rollbackReady);
-  });
-
-  it("Rollback procedures reviewed and team trained (attestation)", (ctx) =>
-    check(ctx, { id: "pre.rollback-trained", section, kind: "attestation" }, (c) => attestation(c, "rollback-trained")));
-
-  it("The pipeline's own test suite passes (count recorded for the 24-hour criteria)", (ctx) =>
-    check(ctx, { id: "pre.test-suite", section, kind: "baseline" }, testSuitePassing));
-
-  it("Monitoring systems configured", (ctx) =>
-    check(ctx, { id: "pre.monitoring-configured", section: "24-Hour Completion Checklist: Before Cutover", kind: "completion" }, monitoringConfigured));
-
-  it("Team briefed and trained", (ctx) =>
-    check(ctx, { id: "pre.team-briefed", section: "24-Hour Completion Checklist: Before Cutover", kind: "attestation" }, (c) => attestation(c, "team-briefed")));
-
-  it("Rollback procedures documented", (ctx) =>
-    check(ctx, { id: "pre.rollback-documented", section: "24-Hour Completion Checklist: Before Cutover", kind: "attestation" }, (c) => attestation(c, "rollback-documented")));
-
-  it("On-call schedule activated", (ctx) =>
-    check(ctx, { id: "pre.on-call-schedule", section: "24-Hour Completion Checklist: Before Cutover", kind: "attestation" }, (c) => attestation(c, "on-call-schedule")));
+describe(before, () => {
+  line("Monitoring systems configured", "pre.monitoring-configured", "monitoring-configured", { kind: "completion" });
+  line("Team briefed and trained", "pre.team-briefed", "attest.team-briefed", { kind: "attestation" });
+  line("Rollback procedures documented", "pre.rollback-documented", "attest.rollback-documented", { kind: "attestation" });
+  line("On-call schedule activated", "pre.on-call-schedule", "attest.on-call-schedule", { kind: "attestation" });
 });

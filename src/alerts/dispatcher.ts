@@ -6,7 +6,8 @@
  */
 import { basename, dirname, extname, join } from "node:path";
 import { DeliveryError } from "./delivery-error.ts";
-import { readJsonState, withFileLock, writeJsonAtomic } from "./state-file.ts";
+import { withFileLock } from "../state/file-lock.ts";
+import { readJsonFile, writeJsonAtomic } from "../state/state-file.ts";
 import type { AlertChannel, AlertNotice, AlertNoticeKind, AlertRouting, AlertSeverity } from "./types.ts";
 
 export const DEFAULT_DISPATCH_TIMEOUT_MS = 15_000;
@@ -409,11 +410,11 @@ export class AlertDispatcher {
   }
 
   #readOutbox(): OutboxFile {
-    return readJsonState(this.#outboxPath, () => ({ version: 1, entries: [] }), isOutboxFile);
+    return readJsonFile(this.#outboxPath, () => ({ version: 1, entries: [] }), isOutboxFile);
   }
 
   #readSent(): SentLogFile {
-    return readJsonState(this.#sentLogPath, () => ({ version: 1, deliveries: [] }), isSentLogFile);
+    return readJsonFile(this.#sentLogPath, () => ({ version: 1, deliveries: [] }), isSentLogFile);
   }
 
   #readState(): State {

@@ -6,19 +6,41 @@ import type { MonitorConfig } from "../config/schema.js";
 import type { PhaseName } from "../config/schedule.js";
 import type { Measurements, ProbeResult } from "../probes/types.js";
 
-export type Verdict = "PASS" | "WARN" | "FAIL" | "ERROR";
+import type { Verdict } from "../judge/verdict.js";
+export type { Verdict };
 
-export interface CheckRecord {
-  id: string;
-  /** The checklist line (the spec's title). */
+/** A checklist line (a spec) bound to a check. */
+export interface CheckLine {
+  /** Spec id, e.g. "stability.latency" (specs/TRACEABILITY.md). */
+  spec: string;
+  /** The checklist line, the spec's title. */
   title: string;
+  section: string;
+}
+
+/** One check's verdict at one checkpoint: judged once, read by specs, rules, decision and report. */
+export interface CheckRecord {
+  /** The catalogue id, e.g. "kpi-latency". */
+  id: string;
+  /** What the check judges (catalogue title). */
+  title: string;
+  /** Dashboard group (catalogue). */
   section: string;
   verdict: Verdict;
   measured: string;
   threshold: string;
   advice?: string;
   value: number | string | null;
+  unit?: string;
+  /** Nothing could be measured: shown as "not measured", never as 0 or as a breach. */
+  notMeasured?: boolean;
   evidence?: Record<string, unknown>;
+  /** The alert rules this check feeds (empty: an explicit "no alert" in the catalogue). */
+  rules?: string[];
+  /** Why it was judged here: its phase lists it, or an open alert needed re-measuring. */
+  judgedBecause?: "phase" | "open alert";
+  /** The checklist lines (specs) of this phase bound to it. */
+  lines?: CheckLine[];
 }
 
 export interface CheckpointInfo {
@@ -88,6 +110,8 @@ export interface CheckpointContext {
   baselines: { hour1: Hour1Baseline | null };
   history: HistoryPoint[];
   attestations: Attestation[];
+  /** The checks this checkpoint judged (catalogue order), set before the specs run. */
+  checks?: CheckRecord[];
   /** Pre-cutover: the result of sending a test notification to every configured channel. */
   alertChannels?: ProbeResult<{ configured: string[]; problems: string[]; results: ChannelTestResult[] }>;
 }
@@ -113,6 +137,8 @@ export interface CheckpointRecord {
   checks: CheckRecord[];
   metrics: Record<string, unknown>;
   alerts: unknown[];
+  /** Alerts firing after this checkpoint (muted and stale ones marked). */
+  firing?: { rule: string; severity: string; decision: string; since: string; checks: string[]; muted: string | null; stale: string | null }[];
   decision: unknown;
   rollback?: unknown;
   config_source: string;

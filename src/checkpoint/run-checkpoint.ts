@@ -1,7 +1,8 @@
 /**
- * One checkpoint, end to end (DESIGN.md "Data flow of one checkpoint"):
- * config -> collect (probes, once) -> specs (the phase's vitest project) -> record -> judge
- * (alert rules, decision tree) -> act (alerts, guarded rollback) -> report (dashboard, events).
+ * One checkpoint, end to end (docs/DESIGN.md "One checkpoint"):
+ * collect (probes, once) -> assert (the catalogue judges each check once; the phase's specs
+ * report those verdicts line by line) -> judge (alert rules, decision tree) -> act (alerts,
+ * guarded rollback) -> record -> report (dashboard, events).
  * No process.exit here: the CLI maps the returned exit code.
  */
 import { mkdirSync, rmSync } from "node:fs";
@@ -9,11 +10,17 @@ import path from "node:path";
 import type { LoadedConfig } from "../config/load.js";
 import type { PhaseName } from "../config/schedule.js";
 import { collect } from "../probes/collect.js";
-import type { Measurements, ProbeState } from "../probes/types.js";
+import type { Measurements, ProbeName, ProbeState } from "../probes/types.js";
 import { JsonlCheckpointStore } from "../history/jsonl-store.js";
 import { systemClock, type Clock } from "../judge/clock.js";
-import { worst } from "../judge/verdict.js";
 import { memoryGrowthPercentPerHour } from "../checks/metrics.js";
+import { CATALOGUE, checksOfPhase } from "../catalogue/catalogue.js";
+import { assess, type CheckDef } from "../catalogue/check.js";
+import { checksOfOpenAlerts, judgeCheckpoint } from "../judge/judge-checkpoint.js";
+import { failsCheckpoint, type Decision } from "../judge/decide.js";
+import { act } from "../act/act.js";
+import { testAlertChannels } from "../act/notices.js";
+import { keyMetrics, pipelineStatus } from "./key-metrics.js";
 import type { BaselineRecord } from "../judge/baseline.js";
 import { EventsLog } from "../report/events-log.js";
 import { renderDashboard } from "../report/dashboard.js";
@@ -21,8 +28,7 @@ import { monitorPaths } from "./paths.js";
 import { monitorState } from "./state.js";
 import { resolvePhase } from "./due.js";
 import { preloadVitest, prepareSpecRun, runPhaseSpecs } from "./run-specs.js";
-import { testAlertChannels, judgeAndAct, type ActResult } from "./act.js";
-import type { CheckpointContext, CheckpointRecord, CutoverState, HistoryPoint, Hour1Baseline, Verdict } from "./context.js";
+import type { CheckpointContext, CheckpointRecord, CheckRecord, CutoverState, HistoryPoint, Hour1Baseline, Verdict } from "./context.js";
 
 export interface CheckpointOptions {
   phase: string;
@@ -106,6 +112,14 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
   // CPU burst would compete with the target inside the CPU sampling window and skew it.
   await preloadVitest().catch(() => {}); // a failure is reported when the specs run
 
+  // Which checks this checkpoint judges: its phase's, plus every check an open alert watches
+  // (evidence or nothing: an open alert is re-measured at every checkpoint, whatever the phase).
+  const judgeState0 = await state.judge.load();
+  const phaseChecks = checksOfPhase(phase);
+  const reopen = new Set(checksOfOpenAlerts(config, judgeState0.alerts.alerts));
+  const defs: CheckDef[] = CATALOGUE.filter((d) => phaseChecks.includes(d) || reopen.has(d.id));
+  const probes = probesFor(phase, defs);
+
   // collect: every probe once, each with its own timeout.
   const collectStarted = clock.now();
   const measurements: Measurements = await collect(phase, target, {
@@ -114,8 +128,9 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
     now: () => clock.now(),
     checkpoint: label,
     cutoverStartedAt: cutover?.startedAt ?? null,
-    onLine: opts.json ? undefined : (stream, line) => print(`  [cutover ${stream}] ${line}`),
-  });
+    // "Monitor script output in real-time": the cutover command's lines, labelled by the command.
+    onLine: opts.json ? undefined : (stream, line) => print(`  [${target.cutover.command.join(" ")} ${stream}] ${line}`),
+  }, probes);
 
   const collectMs = clock.now() - collectStarted;
 
@@ -132,8 +147,7 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
     }
   }
 
-  const judgeState = await state.judge.load();
-  const hour1 = hour1Baseline(judgeState.baselines.hour1);
+  const hour1 = hour1Baseline(judgeState0.baselines.hour1);
   const context: CheckpointContext = {
     config: { ...config, target },
     checkpoint: { id: checkpointId, phase, scheduledAt: resolved.scheduledAt, label, startedAt },
@@ -145,8 +159,9 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
   };
   if (phase === "pre-cutover") context.alertChannels = await testAlertChannels(config);
 
-  // specs: only this phase's files, with the measurements provided. (Creating vitest during
-  // the probes was tried: it competes with the latency burst for the CPU and saves nothing.)
+  // assert: each check judged once, by the catalogue; the specs then report those verdicts.
+  const checks = assess(context, defs, (d) => (phaseChecks.includes(d) ? "phase" : "open alert"));
+  context.checks = checks;
   const resultsDir = path.join(paths.allureResults, checkpointId);
   rmSync(resultsDir, { recursive: true, force: true });
   const specsStarted = clock.now();
@@ -157,27 +172,21 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
     verbose: opts.verbose,
   });
   const specs = await runPhaseSpecs(specRun, context);
-  if (specs.checks.length === 0) {
-    specs.checks.push({
-      id: "specs-ran",
-      title: "The phase's specs ran",
-      section: "monitor",
-      verdict: "ERROR",
-      measured: `no spec ran for phase ${phase}`,
-      threshold: "at least one spec",
-      advice: "check vitest.config.ts projects and specs/ folders",
-      value: null,
-    });
+  for (const l of specs.lines) {
+    for (const id of l.checks) checks.find((c) => c.id === id)?.lines?.push({ spec: l.spec, title: l.title, section: l.section });
+  }
+  checks.push(...specs.defects);
+  if (specs.lines.length === 0) {
+    checks.push({ id: "specs-ran", title: "The phase's specs ran", section: "monitor", verdict: "ERROR", notMeasured: true, measured: `no spec ran for phase ${phase}`, threshold: "at least one spec", advice: "check the specs/ folder of this phase", value: null });
   }
 
+  // judge: rules over the verdicts, then the decision tree.
   const judgeStarted = clock.now();
-  const checksVerdict = specs.checks.reduce<Verdict>((w, c) => worst(w, c.verdict), "PASS");
-  const metrics = keyMetrics(measurements);
-  // Growth over the history and this checkpoint's samples (null below the minimum window).
-  metrics.memory_growth_percent_per_hour = memoryGrowthPercentPerHour(context);
+  const judgement = await judgeCheckpoint({ config, state, events, clock, checkpointId, label, checks });
+  const { decision } = judgement;
 
-  // judge + act: alert rules over this checkpoint's observations, decision tree, alerts, rollback.
-  const acted: ActResult = await judgeAndAct({
+  // act: rollback (guarded) and delivery.
+  const acted = await act({
     config,
     paths,
     state,
@@ -185,18 +194,19 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
     clock,
     checkpointId,
     label,
-    checks: specs.checks,
-    metrics,
-    measurements,
+    judgement,
     cutover: cutover ?? null,
     autoRollback: !!opts.autoRollback || config.rollback.auto,
     print: opts.json ? () => {} : print,
   });
-
   const judgeMs = clock.now() - judgeStarted;
-  let verdict: Verdict = checksVerdict;
-  if (acted.rollback?.status === "succeeded" || acted.rollback?.status === "failed") verdict = "FAIL";
+
+  const rolledBack = acted.rollback?.status === "succeeded";
+  const verdict = checkpointVerdict(checks, decision, acted.rollback?.status);
   const exitCode = verdict === "FAIL" ? EXIT.fail : verdict === "ERROR" ? EXIT.inconclusive : EXIT.ok;
+  const metrics = keyMetrics(measurements);
+  // Growth over the history and this checkpoint's samples (null below the minimum window).
+  metrics.memory_growth_percent_per_hour = memoryGrowthPercentPerHour(context);
 
   const record: CheckpointRecord = {
     timestamp: startedAt,
@@ -204,7 +214,7 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
     error_rate_percent: metrics.error_rate_percent,
     memory_mb: metrics.memory_mb,
     cpu_percent: metrics.cpu_percent,
-    pipeline_status: pipelineStatus(measurements, acted),
+    pipeline_status: pipelineStatus(measurements, rolledBack),
     audit_trail_events: metrics.audit_trail_events,
     validation_status: metrics.validation_status,
     checkpoint_id: checkpointId,
@@ -213,7 +223,7 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
     verdict,
     exit_code: exitCode,
     duration_ms: Math.round(clock.now() - started),
-    checks: specs.checks,
+    checks,
     metrics: {
       ...metrics.extra,
       memory_growth_percent_per_hour: metrics.memory_growth_percent_per_hour,
@@ -229,7 +239,8 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
       memory_samples: measurements.resources?.ok ? measurements.resources.data.samples.map((s) => ({ t: s.at, mb: s.rssMb })) : [],
     },
     alerts: acted.notices,
-    decision: acted.decision,
+    firing: judgement.rules.firing.map((f) => ({ rule: f.ruleId, severity: f.alertSeverity, decision: f.decisionSeverity, since: f.firedAt, checks: f.checks, muted: f.muted?.by ?? null, stale: f.stale?.since ?? null })),
+    decision,
     rollback: acted.rollback,
     config_source: loaded.source,
   };
@@ -270,9 +281,11 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
     cpu_percent: record.cpu_percent,
     audit_trail_events: record.audit_trail_events,
     validation_status: record.validation_status,
-    failed: specs.checks.filter((c) => c.verdict === "FAIL").map((c) => c.id),
-    warned: specs.checks.filter((c) => c.verdict === "WARN").map((c) => c.id),
-    errored: specs.checks.filter((c) => c.verdict === "ERROR").map((c) => c.id),
+    decision: decision.severity,
+    failed: checks.filter((c) => c.verdict === "FAIL").map((c) => c.id),
+    warned: checks.filter((c) => c.verdict === "WARN").map((c) => c.id),
+    errored: checks.filter((c) => c.verdict === "ERROR").map((c) => c.id),
+    not_measured: checks.filter((c) => c.notMeasured).map((c) => c.id),
   });
 
   if (opts.json) {
@@ -280,7 +293,7 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
   } else {
     print(
       renderDashboard(record, {
-        decisionLine: acted.decisionLine,
+        decisionLine: decisionLine(decision),
         alertsLine: acted.alertsLine,
         rollbackLine: acted.rollbackLine,
         reportHint: `Record: ${paths.records}\nAllure results: ${resultsDir} (npm run report -> ${paths.allureReport})`,
@@ -288,6 +301,34 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
     );
   }
   return { exitCode, record };
+}
+
+/**
+ * The checkpoint's verdict, from which the exit code follows; one table (docs/DESIGN.md):
+ * FAIL when a check FAILs, the decision is HIGH or CRITICAL, or a rollback ran; else ERROR when a
+ * check ended ERROR; else WARN when a check WARNs or the decision is LOW/MEDIUM (a stale alert);
+ * else PASS.
+ */
+export function checkpointVerdict(checks: readonly CheckRecord[], decision: Decision, rollback?: string): Verdict {
+  if (checks.some((c) => c.verdict === "FAIL") || failsCheckpoint(decision.severity) || rollback === "succeeded" || rollback === "failed") return "FAIL";
+  if (checks.some((c) => c.verdict === "ERROR")) return "ERROR";
+  if (checks.some((c) => c.verdict === "WARN") || decision.severity !== "NONE") return "WARN";
+  return "PASS";
+}
+
+function decisionLine(decision: Decision): string {
+  return (
+    `Decision: ${decision.severity} -> ${decision.action}${decision.rollback !== "no" ? ` (rollback: ${decision.rollback})` : ""}. ${decision.reason}` +
+    (decision.runbook.length ? `\nRunbook:\n${decision.runbook.map((step) => `  [ ] ${step}`).join("\n")}` : "")
+  );
+}
+
+/** The probes the checks need, run once each (hour0 also starts the since-cutover log totals). */
+function probesFor(phase: PhaseName, defs: readonly CheckDef[]): ProbeName[] {
+  const set = new Set<ProbeName>(defs.flatMap((d) => d.probes));
+  if (phase === "hour0") set.add("logs");
+  // pipeline-up reads every endpoint the checkpoint reached; the checks name what they need.
+  return [...set];
 }
 
 /** A record belongs to the current cutover when it came after its start, or is the hour0 run that recorded it. */
@@ -330,50 +371,3 @@ function toHistoryPoint(r: CheckpointRecord): HistoryPoint {
   };
 }
 
-export interface KeyMetrics {
-  kpi_latency_ms: number | null;
-  error_rate_percent: number | null;
-  memory_mb: number | null;
-  memory_growth_percent_per_hour: number | null;
-  cpu_percent: number | null;
-  audit_trail_events: number | null;
-  validation_status: string | null;
-  extra: Record<string, unknown>;
-}
-
-const r2 = (v: number) => Math.round(v * 100) / 100;
-
-/** The checklist's "Key Metrics to Track", read from this checkpoint's measurements. */
-function keyMetrics(m: Measurements): KeyMetrics {
-  const lat = m.latency?.ok ? m.latency.data : null;
-  const er = m.errorRate?.ok ? m.errorRate.data : null;
-  const res = m.resources?.ok && m.resources.data.samples.length ? m.resources.data : null;
-  const audit = m.audit?.ok ? m.audit.data : null;
-  return {
-    kpi_latency_ms: lat?.endToEndMs ? r2(lat.endToEndMs.p95) : null,
-    error_rate_percent: er ? Math.round(er.errorRatePercent * 10000) / 10000 : null,
-    memory_mb: res ? r2(res.rssMbMax) : null,
-    memory_growth_percent_per_hour: null,
-    cpu_percent: res ? r2(res.cpuPercentMean) : null,
-    audit_trail_events: audit ? audit.sinceLastCheckpoint.eventCount + audit.probeCalculation.eventCount : null,
-    validation_status: m.validation?.ok ? m.validation.data.verdict : m.validation ? "FAIL" : null,
-    extra: {
-      kpi_latency_p50_ms: lat?.endToEndMs ? r2(lat.endToEndMs.p50) : null,
-      kpi_server_p95_ms: lat?.serverMs ? r2(lat.serverMs.p95) : null,
-      tests_total: m.testSuite?.ok ? m.testSuite.data.total : undefined,
-      tests_passed: m.testSuite?.ok ? m.testSuite.data.passed : undefined,
-      log_errors: m.logs?.ok ? m.logs.data.sinceLastCheckpoint.errors + m.logs.data.sinceLastCheckpoint.critical : null,
-      log_warnings: m.logs?.ok ? m.logs.data.sinceLastCheckpoint.warnings : null,
-      active_version: m.health?.ok ? m.health.data.version : null,
-      error_rate_window: er?.window ?? null,
-      error_rate_counters: er?.counters ?? null,
-    },
-  };
-}
-
-function pipelineStatus(m: Measurements, acted: ActResult): string {
-  if (acted.rollback?.status === "succeeded") return "rolled_back";
-  if (!m.health) return "unknown";
-  if (!m.health.ok) return m.health.failure === "target" ? "unreachable" : "unknown";
-  return m.health.data.statusOk ? "operational" : (m.health.data.status ?? "degraded");
-}

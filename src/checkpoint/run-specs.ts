@@ -1,6 +1,6 @@
 /**
  * Runs one phase's vitest project (only that phase's spec files are loaded) with the
- * checkpoint's measurements provided to the specs, and collects each spec's verdict.
+ * checkpoint's judged checks provided to the specs, and collects which line reports which check.
  */
 import path from "node:path";
 import { Writable } from "node:stream";
@@ -21,44 +21,54 @@ import { phaseTestOptions } from "../../specs/phase-project.js";
 
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
-/** Collects every test case's check record; a test without one (a spec defect) is an ERROR. */
-class CheckCollector implements Reporter {
-  readonly records: CheckRecord[] = [];
-  readonly problems: string[] = [];
+/** A spec that ran: the checklist line and the checks it reports. */
+export interface SpecLine {
+  spec: string;
+  title: string;
+  section: string;
+  checks: string[];
+}
+
+/** Collects each spec's binding; a spec that failed without reporting one (a spec defect) is an ERROR. */
+class LineCollector implements Reporter {
+  readonly lines: SpecLine[] = [];
+  readonly defects: CheckRecord[] = [];
 
   onTestCaseResult(testCase: TestCase): void {
     const result = testCase.result();
     if (result.state === "skipped" || result.state === "pending") return;
+    const section = testCase.parent.type === "suite" ? testCase.parent.name : "";
     const meta = testCase.meta();
-    if (meta.check) {
-      this.records.push(meta.check);
+    if (meta.line) {
+      this.lines.push({ spec: meta.line.spec, title: testCase.name, section, checks: meta.line.checks });
       return;
     }
     const message = result.errors?.[0]?.message ?? "the spec recorded no verdict";
-    this.records.push({
+    this.defects.push({
       id: `spec:${testCase.module.moduleId ? path.relative(PACKAGE_ROOT, testCase.module.moduleId) : "?"}:${testCase.name}`,
       title: testCase.name,
-      section: testCase.parent.type === "suite" ? testCase.parent.name : "",
+      section,
       verdict: "ERROR",
+      notMeasured: true,
       measured: `spec defect: ${message.split("\n")[0]}`,
-      threshold: "every spec records a verdict through check()",
-      advice: "fix the spec; the monitor could not judge this line",
+      threshold: "every spec reports its checks through line()",
+      advice: "fix the spec; the monitor could not report this line",
       value: null,
     });
   }
 
   onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<{ message?: string }>): void {
-    for (const m of modules) {
-      for (const e of m.errors()) this.problems.push(`${path.relative(PACKAGE_ROOT, m.moduleId)}: ${e.message}`);
-    }
-    for (const e of unhandledErrors) this.problems.push(`unhandled: ${e.message ?? "error"}`);
+    const problem = (measured: string) =>
+      this.defects.push({ id: "spec-load", title: "Phase specs load and run", section: "monitor", verdict: "ERROR", notMeasured: true, measured: measured.split("\n")[0]!, threshold: "every spec file loads", advice: "fix the spec file; the checkpoint is inconclusive", value: null });
+    for (const m of modules) for (const e of m.errors()) problem(`${path.relative(PACKAGE_ROOT, m.moduleId)}: ${e.message}`);
+    for (const e of unhandledErrors) problem(`unhandled: ${e.message ?? "error"}`);
   }
 }
 
 export interface SpecRunResult {
-  checks: CheckRecord[];
-  /** Load errors and unhandled errors: each becomes an ERROR check. */
-  problems: string[];
+  lines: SpecLine[];
+  /** Spec defects, load errors and unhandled errors: each an ERROR check. */
+  defects: CheckRecord[];
   durationMs: number;
 }
 
@@ -71,7 +81,7 @@ export interface SpecRunOptions {
 
 export interface PreparedSpecRun {
   vitest: Awaited<ReturnType<(typeof import("vitest/node"))["createVitest"]>>;
-  collector: CheckCollector;
+  collector: LineCollector;
 }
 
 /**
@@ -79,7 +89,7 @@ export interface PreparedSpecRun {
  * before collecting, so vitest starts while the probes wait on the target.
  */
 export async function prepareSpecRun(options: SpecRunOptions): Promise<PreparedSpecRun> {
-  const collector = new CheckCollector();
+  const collector = new LineCollector();
   const reporters: unknown[] = [collector];
   if (options.allureResultsDir) {
     reporters.push([
@@ -122,20 +132,7 @@ export async function runPhaseSpecs(prepared: PreparedSpecRun | Promise<Prepared
     await vitest.close();
   }
 
-  const checks = collector.records;
-  for (const p of collector.problems) {
-    checks.push({
-      id: "spec-load",
-      title: "Phase specs load and run",
-      section: "monitor",
-      verdict: "ERROR",
-      measured: p.split("\n")[0],
-      threshold: "every spec file loads",
-      advice: "fix the spec file; the checkpoint is inconclusive",
-      value: null,
-    });
-  }
-  return { checks, problems: collector.problems, durationMs: performance.now() - started };
+  return { lines: collector.lines, defects: collector.defects, durationMs: performance.now() - started };
 }
 
 /** A writable that drops everything (vitest writes its banner and summary there). */

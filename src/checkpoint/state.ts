@@ -4,8 +4,8 @@
  * written atomically under a lock, validated on read, never reset silently.
  */
 import { z } from "zod";
-import { stateFile } from "../judge/state-file.js";
-import { judgeStateFile } from "../judge/state-file.js";
+import { stateFile } from "../state/state-file.js";
+import { judgeStateFile } from "../judge/judge-state.js";
 import type { MonitorPaths } from "./paths.js";
 
 const cutoverStateSchema = z.object({

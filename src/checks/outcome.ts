@@ -17,6 +17,8 @@ export interface CheckOutcome {
   /** The headline number (for the record and the dashboard). */
   value?: number | string | null;
   evidence?: Record<string, unknown>;
+  /** Nothing could be measured (the target did not answer, or the monitor could not read it). */
+  notMeasured?: boolean;
 }
 
 /** A probe that could not deliver: a target failure is a FAIL, a monitor failure an ERROR. */

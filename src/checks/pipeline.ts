@@ -12,12 +12,14 @@ import { judgeBand } from "../judge/bands.js";
 export function healthEndpoints(c: CheckpointContext): CheckOutcome {
   const h = need(c.measurements.health, "health");
   const extraBad = h.extraEndpoints.filter((e) => !e.ok);
-  const ok = h.statusOk && extraBad.length === 0;
+  // Unreachable endpoints are pipeline-up's fact (the down alert). A reachable pipeline that calls
+  // itself degraded is summarising failures the error-rate and log checks measure: a WARN here.
+  const verdict = extraBad.length ? "FAIL" : h.statusOk ? "PASS" : "WARN";
   return {
-    verdict: ok ? "PASS" : "FAIL",
-    measured: `GET ${h.url} -> ${h.httpStatus} status=${h.status ?? "missing"} version=${h.version ?? "missing"} in ${h.responseMs.toFixed(0)} ms${h.extraEndpoints.length ? `; ${h.extraEndpoints.length - extraBad.length}/${h.extraEndpoints.length} extra endpoints ok` : ""}${extraBad.map((e) => `; ${e.name}: ${e.error ?? e.httpStatus}`).join("")}`,
-    threshold: "every health endpoint answers 2xx with an ok status",
-    advice: "check the pipeline process and its last run (health.last_run); a degraded status means the last run failed",
+    verdict,
+    measured: `GET ${h.url} -> ${h.httpStatus} status=${h.status ?? "missing"} version=${h.version ?? "missing"} in ${h.responseMs.toFixed(0)} ms${h.extraEndpoints.length ? `; ${h.extraEndpoints.length - extraBad.length}/${h.extraEndpoints.length} extra endpoints ok` : ""}${extraBad.map((e) => `; ${e.name}: ${e.error ?? e.httpStatus}`).join("")}${h.lastRun?.error ? `; last run: ${h.lastRun.result ?? "?"} (${h.lastRun.error})` : ""}`,
+    threshold: "every health endpoint answers 2xx with an ok status (a reachable but degraded status warns)",
+    advice: "check the pipeline's last run (health.last_run) and the error-rate and log checks for the failures behind a degraded status",
     value: h.status,
     evidence: { body: h.body, extra: h.extraEndpoints },
   };
@@ -46,27 +48,57 @@ export function preCutoverVersionActive(c: CheckpointContext): CheckOutcome {
   };
 }
 
-/** "Log aggregation system connected and streaming": the log grows and its lines parse. */
+/**
+ * "Log aggregation system connected and streaming": the newest line's timestamp is at most
+ * logs.maxSilenceSeconds old at the checkpoint (the file's mtime when no line carries a readable
+ * timestamp), however few lines were written since the previous checkpoint.
+ */
 export function logsStreaming(c: CheckpointContext): CheckOutcome {
   const l = need(c.measurements.logs, "logs");
-  const ageS = (Date.now() - l.fileMtimeMs) / 1000;
-  const parsed = l.sinceLastCheckpoint.linesScanned - l.sinceLastCheckpoint.unmatchedLines;
   const maxAge = c.config.target.logs.maxSilenceSeconds;
-  const ok = l.linesScanned > 0 && parsed > 0 && ageS < maxAge;
+  const win = l.sinceLastCheckpoint;
+  const w = win.window;
+  const windowText = w ? `${w.from} - ${w.to} (${w.reason === "minimum lookback" ? `minimum lookback ${w.minLookbackSeconds} s` : `since the previous checkpoint, ${w.seconds} s`})` : "since the last checkpoint";
+  const parsed = win.linesScanned - win.unmatchedLines;
+  const byStamp = l.lastLineAtMs != null && l.lastLineAgeSeconds != null;
+  const ageS = byStamp ? l.lastLineAgeSeconds! : Math.max(0, ((w?.toMs ?? Date.now()) - l.fileMtimeMs) / 1000);
+  const leveled = byStamp || parsed > 0 || Object.keys(l.sinceCutover?.countsByLevel ?? {}).length > 0;
+  const ok = ageS <= maxAge && leveled;
+  const newest = byStamp
+    ? `newest line stamped ${l.lastLineAt} (${ageS.toFixed(0)} s before the checkpoint)`
+    : `no line carries a readable timestamp (logs.linePattern group ts): last written ${ageS.toFixed(0)} s before the checkpoint (file mtime)${leveled ? "" : "; no line with a level"}`;
   return {
     verdict: ok ? "PASS" : "FAIL",
-    measured: `${l.path}: ${l.linesScanned} new lines (${parsed} with a level), last written ${ageS.toFixed(0)} s ago`,
-    threshold: `new leveled lines since the last checkpoint, written in the last ${maxAge} s`,
+    measured: `${l.path}: ${newest}; ${win.linesScanned} lines (${parsed} with a level) in the window ${windowText}`,
+    threshold: `newest line at most ${maxAge} s old (logs.maxSilenceSeconds), lines matching logs.linePattern`,
     advice: "the pipeline is not logging: check the process, the log path in the config, and the log line pattern",
-    value: l.linesScanned,
+    value: Math.round(ageS),
+    evidence: { window: w, lastLineAt: l.lastLineAt, lastLineAgeSeconds: ageS, judgedBy: byStamp ? "line timestamp" : "file mtime", startFoundBy: win.startFoundBy },
   };
 }
 
-/** "Check for any errors in logs" / "Zero errors in logs" / "Scan logs for warnings/errors". */
+/**
+ * "Check for any errors in logs" / "Zero errors in logs" / "Scan logs for warnings/errors": over
+ * the checkpoint's window (max(minimum lookback, since the previous checkpoint), also lines an
+ * earlier checkpoint read) or since cutover.
+ */
 export function logErrors(c: CheckpointContext, opts: { window: "checkpoint" | "cutover"; warnIsWarn?: boolean; criticalOnly?: boolean }): CheckOutcome {
   const l = need(c.measurements.logs, "logs");
-  const scan = opts.window === "checkpoint" ? l.sinceLastCheckpoint : l.sinceCutover;
-  const where = opts.window === "checkpoint" ? "since the last checkpoint" : "since cutover";
+  const win = l.sinceLastCheckpoint;
+  const w = win.window;
+  const scan = opts.window === "checkpoint" ? win : l.sinceCutover;
+  const limits =
+    win.startFoundBy === "read cap"
+      ? `; only the newest ${win.readBackBytes} bytes read back (windows.logReadBackBytes)`
+      : win.startFoundBy === "no timestamps"
+        ? "; no readable timestamps: the lines since the previous checkpoint's offset"
+        : "";
+  const where =
+    opts.window === "checkpoint"
+      ? w
+        ? `in the window ${w.from} - ${w.to} (${w.reason === "minimum lookback" ? `minimum lookback ${w.minLookbackSeconds} s` : `since the previous checkpoint, ${w.seconds} s`}${limits})`
+        : "since the last checkpoint"
+      : "since cutover";
   if (scan.linesScanned === 0) {
     return {
       verdict: "FAIL",
@@ -74,14 +106,16 @@ export function logErrors(c: CheckpointContext, opts: { window: "checkpoint" | "
       threshold: "log lines present and none at ERROR or CRITICAL",
       advice: "the pipeline is not logging: check the process and the log path",
       value: null,
+      evidence: { window: opts.window === "checkpoint" ? w : undefined },
     };
   }
-  const samples = opts.window === "checkpoint" ? [...l.sinceLastCheckpoint.samples.critical, ...l.sinceLastCheckpoint.samples.error].slice(0, 3).map((s) => s.line) : [];
+  const samples = opts.window === "checkpoint" ? [...win.samples.critical, ...win.samples.error].slice(0, 3).map((s) => s.line) : [];
   const bad = opts.criticalOnly ? scan.critical : scan.errors + scan.critical;
   let verdict: CheckOutcome["verdict"] = bad > 0 ? "FAIL" : "PASS";
   // ERROR lines of failed requests and runs are the error rate's failures: the same errors get
   // the error rate's band (1 % -> WARN, 20 % -> FAIL), not a second, harsher verdict. Only
-  // errors beyond those, or any CRITICAL line, fail this check by themselves.
+  // errors beyond those, or any CRITICAL line, fail this check by themselves. Both windows
+  // reach back at least the minimum lookback.
   let explained = "";
   const er = c.measurements.errorRate;
   if (verdict === "FAIL" && !opts.criticalOnly && opts.window === "checkpoint" && scan.critical === 0 && er?.ok) {
@@ -99,7 +133,12 @@ export function logErrors(c: CheckpointContext, opts: { window: "checkpoint" | "
     threshold: opts.criticalOnly ? "zero CRITICAL lines" : `zero ERROR and CRITICAL lines${opts.warnIsWarn ? "; WARN lines warn" : ""}`,
     advice: "read the sample lines and the log around them; categorise the errors and identify the affected KPIs",
     value: bad,
-    evidence: { countsByLevel: scan.countsByLevel, samples: opts.window === "checkpoint" ? l.sinceLastCheckpoint.samples : undefined },
+    evidence: {
+      window: opts.window === "checkpoint" ? w : undefined,
+      startFoundBy: opts.window === "checkpoint" ? win.startFoundBy : undefined,
+      countsByLevel: scan.countsByLevel,
+      samples: opts.window === "checkpoint" ? win.samples : undefined,
+    },
   };
 }
 
@@ -117,23 +156,28 @@ export function auditOwnCalculation(c: CheckpointContext): CheckOutcome {
   };
 }
 
-/** "Audit trail generating events" / "Verify audit trail events generated": runs write events too. */
+/**
+ * "Audit trail generating events" / "Verify audit trail events generated": runs write events too,
+ * over the window (max(minimum lookback, since the previous checkpoint)).
+ */
 export function auditRunsGenerating(c: CheckpointContext): CheckOutcome {
   const a = need(c.measurements.audit, "audit");
   const w = a.sinceLastCheckpoint;
+  const win = w.window;
+  const windowText = win ? `in the window ${win.from} - ${win.to} (${win.reason === "minimum lookback" ? `minimum lookback ${win.minLookbackSeconds} s` : `since the previous checkpoint, ${win.seconds} s`})` : "since the last checkpoint";
   const gaps = w.incompleteRuns.length + w.runsWithoutEvents.length;
-  // Zero events is a FAIL (measured nothing). A window in which no run finished (checkpoints
-  // closer together than the run interval) still shows events from KPI requests; the runs'
-  // completeness is then judged at the next checkpoint.
+  // Zero events is a FAIL (measured nothing). A window in which no run finished still shows
+  // events from KPI requests; the runs' completeness is then judged while they are in a window.
   const verdict = w.eventCount === 0 || gaps > 0 ? "FAIL" : "PASS";
-  const runsText = w.runs.length || (w.runsFinished ?? 0) > 0 ? `from ${w.runs.length} runs${w.runsFinished != null ? ` (${w.runsFinished} runs finished)` : ""}` : "(no run finished in this window)";
+  const per = w.runSources?.length ? ` per ${w.runSources.join(" and ")}` : "";
+  const runsText = w.runs.length || (w.runsFinished ?? 0) > 0 ? `from ${w.runs.length} runs${w.runsFinished != null ? ` (${w.runsFinished} runs finished${per})` : ""}` : "(no run finished in this window)";
   return {
     verdict,
-    measured: `${w.eventCount} audit events since the last checkpoint ${runsText}; ${w.incompleteRuns.length} incomplete, ${w.runsWithoutEvents.length} without events${w.runsWithoutEvents.length ? ` (${w.runsWithoutEvents.slice(0, 3).join(", ")})` : ""}`,
-    threshold: `events written since the last checkpoint, and every run in the window writes ${a.eventsPerCalculation}; zero events is a FAIL`,
+    measured: `${w.eventCount} audit events ${windowText} ${runsText}; ${w.incompleteRuns.length} incomplete, ${w.runsWithoutEvents.length} without events${w.runsWithoutEvents.length ? ` (${w.runsWithoutEvents.slice(0, 3).join(", ")})` : ""}`,
+    threshold: `events written in the window, and every run in it writes ${a.eventsPerCalculation}; zero events is a FAIL`,
     advice: "audit trail failure: check the logging system, verify database connectivity, review recent changes; rollback if the audit trail is lost",
     value: w.eventCount,
-    evidence: { window: w },
+    evidence: { window: win, sinceLastCheckpoint: w },
   };
 }
 
@@ -258,11 +302,12 @@ export function dataQuality(c: CheckpointContext): CheckOutcome {
   if (q.duplicateRows > 0) problems.push(`${q.duplicateRows} duplicate ${q.key} (e.g. ${q.duplicateKeyExamples.slice(0, 3).join(", ")})`);
   if (q.missingColumns.length) problems.push(`missing columns ${q.missingColumns.join(", ")}`);
   if (q.rowCountMatchesInput === false) problems.push(`${q.rowCount} rows for ${q.inputRowCount} input rows`);
-  if (!q.fresh) problems.push(`newest output is ${q.newestOutput.ageSeconds.toFixed(0)} s old (stale)`);
+  // Freshness is the output channel's fact (output-local, the output-channel-down alert); this
+  // check judges what the outputs contain.
   return {
     verdict: problems.length ? "FAIL" : "PASS",
     measured: `${q.rowsFile}: ${q.rowCount} rows, ${q.totalNulls} nulls, ${q.duplicateRows} duplicates, newest output ${q.newestOutput.ageSeconds.toFixed(0)} s old${problems.length ? `; problems: ${problems.join("; ")}` : ""}`,
-    threshold: `zero nulls, zero duplicate ${q.key}, all required columns, rows = input rows, outputs newer than ${q.maxAgeSeconds} s`,
+    threshold: `zero nulls, zero duplicate ${q.key}, all required columns, rows = input rows`,
     advice: "data quality issue: halt new processing if critical, investigate the data source, compare to the baseline; rollback if data is corrupted",
     value: problems.length,
     evidence: { nullsByColumn: q.nullsByColumn, duplicateKeyExamples: q.duplicateKeyExamples, newestOutput: q.newestOutput },
@@ -356,9 +401,10 @@ export function cutoverLogCreated(c: CheckpointContext): CheckOutcome {
 export function rollbackPrepared(c: CheckpointContext): CheckOutcome {
   const m = need(c.measurements.cutover, "cutover");
   const r = m.rollback;
+  const noChecksums = c.config.target.cutover.checksumsFile == null;
   return {
-    verdict: r.exists && r.checksumsPresent ? "PASS" : "FAIL",
-    measured: `rollback directory ${r.dir ?? "missing"}${r.exists ? "" : " (absent)"}; checksums ${r.checksumsPresent ? r.checksumsFile : "missing"}`,
+    verdict: !r.exists ? "FAIL" : noChecksums ? "WARN" : r.checksumsPresent ? "PASS" : "FAIL",
+    measured: `rollback directory ${r.dir ?? "missing"}${r.exists ? "" : " (absent)"}; checksums ${noChecksums ? "not configured (cutover.checksumsFile is null): the rollback's data check will say 'not verified'" : r.checksumsPresent ? r.checksumsFile : "missing"}`,
     threshold: "a rollback directory with the V1 configuration and output checksums",
     advice: "without a prepared rollback the cutover cannot be safely undone: prepare it before going on",
     value: r.dir,

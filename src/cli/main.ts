@@ -5,7 +5,6 @@
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { MonitorUserError, UsageError } from "../errors.js";
-import { StateFileError } from "../judge/state-file.js";
 
 export async function main(run: () => Promise<number>): Promise<never> {
   // Output piped into `head` and closed early is not an error of the command.
@@ -16,7 +15,7 @@ export async function main(run: () => Promise<number>): Promise<never> {
   try {
     code = await run();
   } catch (error) {
-    if (error instanceof MonitorUserError || error instanceof StateFileError) {
+    if (error instanceof MonitorUserError) {
       process.stderr.write(`cutover-monitor: ${error.message}\n`);
     } else {
       const e = error as Error;

@@ -3,7 +3,6 @@ import { UsageError } from "../errors.js";
 import { loadConfig } from "../config/load.js";
 import { monitorPaths } from "../checkpoint/paths.js";
 import { monitorState } from "../checkpoint/state.js";
-import { alertRulesFor } from "../judge/config.js";
 import { activeSilences, createSilence } from "../judge/silences.js";
 import { systemClock } from "../judge/clock.js";
 import { EventsLog } from "../report/events-log.js";
@@ -31,7 +30,7 @@ main(async () => {
     for (const s of active) process.stdout.write(`${s.id}: ${s.ruleId ?? JSON.stringify(s.matcher)} until ${s.until} by ${s.by} (${s.reason})\n`);
     return 0;
   }
-  const rules = config.alerts.rules ?? alertRulesFor(config.thresholds);
+  const rules = config.alerts.rules;
   if (!values.rule) throw new UsageError(`--rule is required\n${USAGE}`);
   if (!rules.some((r) => r.id === values.rule)) throw new UsageError(`--rule: "${values.rule}" is not an alert rule; known: ${rules.map((r) => r.id).join(", ")}`);
   if (!values.by || !values.reason) throw new UsageError(`--by and --reason are required\n${USAGE}`);

@@ -4,7 +4,7 @@ import { z } from "zod";
 export const attestationItemSchema = z.object({
   id: z.string().regex(/^[a-z0-9-]+$/, "expected a kebab-case id"),
   line: z.string(),
-  /** The phase by which it must exist; before it, a missing attestation is a WARN, from it a FAIL. */
+  /** The phase by which it is expected (shown in the "awaiting" WARN; a person's act never FAILs a checkpoint). */
   requiredBy: z.enum(["pre-cutover", "final"]).default("final"),
 });
 export type AttestationItem = z.infer<typeof attestationItemSchema>;

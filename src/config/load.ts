@@ -4,7 +4,8 @@ import { pathToFileURL } from "node:url";
 import dotenv from "dotenv";
 import { z } from "zod";
 import { ConfigError } from "../errors.js";
-import { configSchema, type MonitorConfig } from "./schema.js";
+import type { MonitorConfig } from "./schema.js";
+import { monitorConfigSchema } from "./resolve.js";
 
 export interface LoadConfigOptions {
   /** Config file; default `cutover.config.ts` in cwd if it exists, else built-in defaults. */
@@ -51,7 +52,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   }
 
   const merged = deepMerge(fromFile as Record<string, unknown>, options.overrides ?? {});
-  const parsed = configSchema.safeParse(merged);
+  const parsed = monitorConfigSchema.safeParse(merged);
   if (!parsed.success) {
     throw new ConfigError(source, parsed.error.issues.map(formatIssue));
   }

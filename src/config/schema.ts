@@ -5,14 +5,16 @@ import { DEFAULT_ATTESTATIONS, attestationItemSchema } from "./attestations.js";
 import {
   thresholdsSchema,
   week3BaselineSchema,
-  alertRulesSchema,
+  alertRuleListSchema,
   decisionTreeSchema,
+  type AlertRule,
 } from "../judge/config.js";
 import { alertChannelsSchema } from "../alerts/config.js";
 
 /**
- * The whole monitor configuration. Every section has defaults that target the bundled
- * reference pipeline with DESIGN.md's schedule, bands and alert table, so `{}` is a valid config.
+ * The whole monitor configuration as written. Every section has defaults that target the bundled
+ * reference pipeline with the checklist's schedule, bands and alert table, so `{}` is a valid config.
+ * src/config/resolve.ts turns it into a MonitorConfig (alert rules checked and defaulted).
  */
 export const configSchema = z.object({
   /** Shown in reports and alerts. */
@@ -33,7 +35,10 @@ export const configSchema = z.object({
     .object({
       /** Every channel is present by default and enabled by its environment variables (.env.example). */
       channels: alertChannelsSchema.prefault({ slack: {}, pagerduty: {}, email: {}, webhook: {} }),
-      rules: alertRulesSchema.optional(),
+      /** When omitted: the default rules (src/judge/rules.ts), watching the catalogue's checks. */
+      rules: alertRuleListSchema.optional(),
+      /** A firing alert whose checks could not be re-measured for this long is shown as stale (WARN). */
+      staleAfterSeconds: z.number().positive().default(1800),
     })
     .prefault({}),
   decisionTree: decisionTreeSchema.prefault({}),
@@ -46,5 +51,7 @@ export const configSchema = z.object({
   attestations: z.array(attestationItemSchema).default(() => DEFAULT_ATTESTATIONS),
 });
 
-export type MonitorConfig = z.infer<typeof configSchema>;
+type ParsedConfig = z.infer<typeof configSchema>;
+/** The configuration as the monitor uses it: parsed, with the alert rules resolved (src/config/resolve.ts). */
+export type MonitorConfig = Omit<ParsedConfig, "alerts"> & { alerts: ParsedConfig["alerts"] & { rules: AlertRule[] } };
 export type MonitorConfigInput = z.input<typeof configSchema>;

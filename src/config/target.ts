@@ -107,6 +107,12 @@ const logFallbackSchema = z
   .object({
     /** Pipeline log scanned for the counts (relative to stateDir). */
     path: z.string().default("logs/pipeline.log"),
+    /**
+     * Where each line's timestamp is: a named group `ts` (ISO 8601, or epoch seconds/ms) matched at
+     * the line start; null: logs.linePattern. Lines are counted when stamped inside the window;
+     * without readable timestamps, since the previous checkpoint's byte offset.
+     */
+    linePattern: regexString.nullable().default(null),
     /** A KPI request line (any result); null: requests = failed requests + the monitor's own requests. */
     requestLine: regexString.nullable().default(null),
     failedRequestLine: regexString.default("\\[(?:ERROR|CRITICAL)\\] .*(?:POST /kpis|kpi request)"),
@@ -115,18 +121,42 @@ const logFallbackSchema = z
   })
   .prefault({});
 
+/**
+ * The error rate: failures over the window (see `windows`) from the pipeline's own counters, or
+ * from its log lines where it has none; the monitor's own KPI requests are counted only when the
+ * pipeline has neither request counters nor request lines (metrics.logFallback.requestLine), so
+ * nothing is counted twice.
+ *
+ * Failures of a counter are told either by a label (requestsLabel matching requestsFailureRegex,
+ * runsLabel in runsFailureValues) or, when a failure counter of its own is configured
+ * (requestsFailureCounter / runsFailureCounter, e.g. `abaco_pipeline_failures_total` beside
+ * `abaco_pipeline_requests_total`), by that counter: the sum of its samples, whatever their labels.
+ */
 const metricsSchema = z
   .object({
     /** null when the target has no metrics endpoint (then the log fallback is used). */
     path: z.string().nullable().default("/metrics"),
-    requestsCounter: z.string().default("loan_pipeline_kpi_requests_total"),
+    /** All KPI requests; null: the pipeline has no request counter (requests from metrics.logFallback). */
+    requestsCounter: z.string().nullable().default("loan_pipeline_kpi_requests_total"),
     requestsLabel: z.string().default("code"),
-    /** Label values matching this are failed requests. */
+    /** Label values matching this are failed requests (when requestsFailureCounter is null). */
     requestsFailureRegex: regexString.default("^5"),
-    runsCounter: z.string().default("loan_pipeline_runs_total"),
+    /** A counter of failed requests of its own (summed over its labels); null: failures by requestsLabel. */
+    requestsFailureCounter: z.string().nullable().default(null),
+    /** All runs; null: the pipeline has no run counter (runs from metrics.logFallback). */
+    runsCounter: z.string().nullable().default("loan_pipeline_runs_total"),
     runsLabel: z.string().default("result"),
+    /** Label values that are failed runs (when runsFailureCounter is null). */
     runsFailureValues: z.array(z.string()).default(["failure"]),
+    /** A counter of failed runs of its own; null: failures by runsLabel. */
+    runsFailureCounter: z.string().nullable().default(null),
     processStartTime: z.string().default("process_start_time_seconds"),
+    /**
+     * The error rate the sample should be able to tell from 0 (the warn threshold by default):
+     * when the 95 % upper bound is above it, the measurement says the sample is too small
+     * (tooSmallToTell). Informational: the verdict judges the point estimate.
+     */
+    errorRateResolutionPercent: z.number().positive().default(0.1),
     logFallback: logFallbackSchema,
   })
   .prefault({});
@@ -154,7 +184,10 @@ const logsSchema = z
       })
       .prefault({}),
     maxSampleLines: z.number().int().nonnegative().default(5),
-    /** "Logs streaming": the log must have been written within this many seconds. */
+    /**
+     * "Logs streaming": the newest line's timestamp (the pattern's `ts` group) must be at most this
+     * many seconds old at the checkpoint (the file's mtime when no line carries a readable timestamp).
+     */
     maxSilenceSeconds: z.number().positive().default(300),
     /**
      * ERROR lines one counted failure writes at most (the reference pipeline: a failed request
@@ -179,12 +212,39 @@ const auditColumnsSchema = z
   })
   .prefault({});
 
+/**
+ * The watermark: an increasing column of the audit table whose maximum the probe remembers
+ * between checkpoints, so that every event written since the previous checkpoint is in the window
+ * (besides the events stamped inside the minimum lookback, by the timestamp column).
+ * - `column`: null = columns.id. Any column whose values increase as events are written: an
+ *   integer id, SQLite's hidden `rowid` (a UUID-keyed table with rowids), a timestamp, a ULID...
+ * - `type`: "number" (integer ids, rowid; compared with >), "timestamp" (ISO-8601 UTC text or a
+ *   native timestamp type; ties are possible, so compared with >=), "text" (any other value that
+ *   increases in text order; compared with >=).
+ * The column also orders the events (first seen first).
+ */
+const auditWatermarkSchema = z
+  .object({
+    column: z.string().nullable().default(null),
+    type: z.enum(["number", "timestamp", "text"]).default("number"),
+  })
+  .prefault({});
+
+/**
+ * How the timestamp column holds time, to select the events stamped inside the window:
+ * "iso" (ISO-8601 UTC text such as 2025-01-01T00:00:00.000Z, which sorts as time, or a native
+ * timestamp type), "epoch_s" or "epoch_ms" (numbers).
+ */
+const auditTimestampFormat = z.enum(["iso", "epoch_s", "epoch_ms"]).default("iso");
+
 const auditSourceSchema = z.discriminatedUnion("kind", [
   z.object({
     kind: z.literal("sqlite"),
     path: z.string().default("audit/audit.db"),
     table: z.string().default("audit_events"),
     columns: auditColumnsSchema,
+    watermark: auditWatermarkSchema,
+    timestampFormat: auditTimestampFormat,
     busyTimeoutMs: z.number().int().nonnegative().default(2000),
   }),
   z.object({
@@ -207,6 +267,8 @@ const auditSourceSchema = z.discriminatedUnion("kind", [
     connectionStringEnv: z.string().default("AUDIT_DATABASE_URL"),
     table: z.string().default("audit_events"),
     columns: auditColumnsSchema,
+    watermark: auditWatermarkSchema,
+    timestampFormat: auditTimestampFormat,
   }),
 ]);
 
@@ -234,6 +296,24 @@ const auditSchema = z
       })
       .nullable()
       .prefault({}),
+    /**
+     * Runs that must have audit events, from "run finished" log lines (besides or instead of the
+     * run summaries); null: not used. A line counts when `pattern` matches it (anywhere) and its
+     * timestamp (logs.linePattern's `ts` group) is inside the window and after the cutover.
+     * E.g. for the reference pipeline:
+     * `{ pattern: "\\[INFO\\] run: run finished run_id=(?<runId>\\S+) version=(?<version>\\S+)" }`.
+     */
+    runLog: z
+      .object({
+        /** The log (relative to stateDir); null: logs.path. */
+        path: z.string().nullable().default(null),
+        /** Matches a successfully finished run; named group `runId` required, `version` optional. */
+        pattern: regexString.refine((s) => s.includes("(?<runId>"), { message: "expected a named group (?<runId>...)" }),
+        /** With a `version` group: only runs of these versions must have audit events (null: all). */
+        auditedVersions: z.array(z.string()).nullable().default(["v2"]),
+      })
+      .nullable()
+      .default(null),
   })
   .prefault({});
 
@@ -315,7 +395,8 @@ const cutoverSchema = z
     failureRegex: regexString.default("CUTOVER FAILED(?: phase=(?<phase>\\S+))?"),
     warningRegex: regexString.default("WARNING:\\s*(?<message>.*)$"),
     rollbackDirGlob: z.string().default("rollback/*"),
-    checksumsFile: z.string().default("checksums.json"),
+    /** Checksums written by the cutover into the rollback directory; null: the rollback's data check says "not verified" (WARN). */
+    checksumsFile: z.string().nullable().default("checksums.json"),
     /** Lines of command output kept in the measurement. */
     keepOutputLines: z.number().int().nonnegative().default(200),
   })
@@ -339,6 +420,24 @@ const testSuiteSchema = z
   })
   .prefault({});
 
+/**
+ * Windowed measurements (log lines and their ERROR/WARNING counts, the error rate's counters and
+ * runs, audit events and the runs that must have audit events) cover at least the minimum
+ * lookback or the time since the previous checkpoint, whichever is longer; each measurement
+ * states its window (from, to, and why).
+ */
+const windowsSchema = z
+  .object({
+    minLookbackSeconds: z.number().nonnegative().default(600),
+    /**
+     * The log window is found by reading back from the end of the log until a line older than the
+     * window start; at most this many bytes (then only the newest part of the window is counted,
+     * and the measurement says so).
+     */
+    logReadBackBytes: z.number().int().positive().default(64 * 1024 * 1024),
+  })
+  .prefault({});
+
 function defaultPort(): string {
   return process.env.PIPELINE_PORT || "8787";
 }
@@ -355,6 +454,7 @@ export const targetSchema = z.object({
     PIPELINE_DIR: "${stateDir}",
     PIPELINE_PORT: "${port}",
   }),
+  windows: windowsSchema,
   health: healthSchema,
   kpi: kpiSchema,
   metrics: metricsSchema,

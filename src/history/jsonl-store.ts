@@ -1,5 +1,5 @@
 import { appendFile, open, readFile } from "node:fs/promises";
-import { withFileLock, type FileLockOptions } from "./file-lock.ts";
+import { withFileLock, type FileLockOptions } from "../state/file-lock.ts";
 import type { CheckpointStore, ReadResult, SkippedLine } from "./store.ts";
 
 export interface JsonlStoreOptions<T> {

@@ -1,15 +1,6 @@
 import { z } from "zod";
 import type { Clock } from "./clock.ts";
-import type {
-  AlertRule,
-  AlertSeverity,
-  CheckCondition,
-  Condition,
-  DecisionSeverity,
-  Escalation,
-  MetricCondition,
-  RollbackAdvice,
-} from "./config.ts";
+import type { AlertRule, AlertSeverity, Condition, DecisionSeverity, Escalation, RollbackAdvice } from "./config.ts";
 import { findSilence, type Silence } from "./silences.ts";
 import type { Verdict } from "./verdict.ts";
 
@@ -33,14 +24,18 @@ export interface Evidence {
   [key: string]: unknown;
 }
 
-/** One metric's or check's result at this checkpoint. */
+/** One check's verdict at this checkpoint (or at a watch sample), as the catalogue judged it. */
 export interface Observation {
-  value?: number | null;
   verdict: Verdict;
+  /** false when the check could not measure (target unreachable, monitor error): never evidence. */
+  measured: boolean;
+  value?: number | string | null;
   evidence?: Evidence;
+  /** Where the observation came from: "checkpoint stability @ 02:00", later "watch sample". */
+  source?: string;
 }
 
-/** Keyed by metric id (e.g. "kpi_latency_ms") or check id (e.g. "audit_trail"). */
+/** Keyed by the check's catalogue id (e.g. "kpi-latency"). */
 export type Observations = Record<string, Observation>;
 
 // ---------------------------------------------------------------- state
@@ -64,6 +59,10 @@ export const alertInstanceSchema = z.object({
   escalationsReached: z.array(z.number().int().nonnegative()),
   lastValue: z.number().nullable(),
   lastEvaluatedAt: z.string().nullable(),
+  /** Last time the rule's checks were measured (evidence either way); null: never. */
+  lastMeasuredAt: z.string().nullable().default(null),
+  /** The checks whose verdicts held the condition when it was last measured true. */
+  lastChecks: z.array(z.string()).default(() => []),
 });
 export type AlertInstance = z.infer<typeof alertInstanceSchema>;
 
@@ -113,7 +112,7 @@ export interface AlertTransition {
 
 export interface MutedNotice {
   notice: AlertTransition;
-  by: "silence" | "suppression";
+  by: "silence" | "suppression" | "inhibition";
   /** Silence id or the suppressing rule id. */
   source: string;
   reason: string;
@@ -135,7 +134,14 @@ export interface FiringAlert {
   rollbackRecommended: boolean;
   /** Actions of the escalation steps reached so far. */
   escalationsReached: string[];
-  muted: null | { by: "silence" | "suppression"; source: string };
+  /** inhibition: held while a rule with inhibitsUnmeasured (pipeline down) fires and this alert's checks could not be measured. */
+  muted: null | { by: "silence" | "suppression" | "inhibition"; source: string };
+  /** Set when the rule's checks have not been measured for longer than staleAfterSeconds. */
+  stale: null | { since: string };
+  /** The rule explains checks that could not be measured (pipeline down). */
+  inhibitsUnmeasured: boolean;
+  /** The checks whose verdicts hold the condition (or held it when last measured). */
+  checks: string[];
 }
 
 export interface EvaluateRulesInput {
@@ -146,6 +152,8 @@ export interface EvaluateRulesInput {
   /** The checkpoint label (e.g. "02:30"), recorded in notices; "next checkpoint" escalations compare it. */
   checkpoint: string;
   silences?: readonly Silence[];
+  /** A firing alert not re-measured for this long is stale (default 1800 s). */
+  staleAfterSeconds?: number;
 }
 
 export interface EvaluateRulesResult {
@@ -167,54 +175,55 @@ interface ConditionResult {
   /** The observation that decided it (for baseline and window). */
   observation?: Observation;
   evidence: Record<string, Observation>;
+  /** Check ids whose verdicts make the condition hold. */
+  holding: string[];
 }
 
 function numberOrNull(v: unknown): number | null {
   return typeof v === "number" && !Number.isNaN(v) ? v : null;
 }
 
-const compare = (value: number, op: MetricCondition["operator"], threshold: number): boolean =>
-  op === ">" ? value > threshold : op === ">=" ? value >= threshold : op === "<" ? value < threshold : value <= threshold;
-
-function evaluateMetric(c: MetricCondition, observations: Observations): ConditionResult {
-  const obs = observations[c.metric];
-  const evidence = obs ? { [c.metric]: obs } : {};
-  // Absent or ERROR (the monitor's own defect): no evidence either way, the rule keeps its state.
-  if (!obs || obs.verdict === "ERROR") return { truth: "unknown", value: null, observation: obs, evidence };
-  const value = numberOrNull(obs.value);
-  if (value === null) {
-    const fires = obs.verdict === "FAIL" && c.whenMissing === "fire";
-    return { truth: fires ? "true" : "unknown", value: null, observation: obs, evidence };
-  }
-  return { truth: compare(value, c.operator, c.threshold) ? "true" : "false", value, observation: obs, evidence };
-}
-
-function evaluateCheck(c: CheckCondition, observations: Observations): ConditionResult {
-  const obs = observations[c.check];
-  const evidence = obs ? { [c.check]: obs } : {};
-  if (!obs || obs.verdict === "ERROR") return { truth: "unknown", value: null, observation: obs, evidence };
-  const holds = (c.verdicts as readonly Verdict[]).includes(obs.verdict);
-  return { truth: holds ? "true" : "false", value: numberOrNull(obs.value), observation: obs, evidence };
-}
-
+/**
+ * Evidence or nothing: true when a measured check in failOf is FAIL or one in warnOf is WARN or
+ * FAIL; false when at least one watched check was measured and none holds; unknown when none was
+ * measured (not judged at this checkpoint, not measurable, or the monitor's own ERROR).
+ */
 function evaluateCondition(c: Condition, observations: Observations): ConditionResult {
-  if ("anyOf" in c) {
-    const parts = c.anyOf.map((p) => evaluateCondition(p, observations));
-    const evidence = Object.assign({}, ...parts.map((p) => p.evidence)) as Record<string, Observation>;
-    const hit = parts.find((p) => p.truth === "true");
-    if (hit) return { ...hit, evidence };
-    const truth: Truth = parts.some((p) => p.truth === "unknown") ? "unknown" : "false";
-    const first = parts.find((p) => p.observation) ?? parts[0]!;
-    return { truth, value: first.value, observation: first.observation, evidence };
+  const evidence: Record<string, Observation> = {};
+  const holding: string[] = [];
+  let measured = 0;
+  let value: number | null = null;
+  let decisive: Observation | undefined;
+  const look = (id: string, verdicts: readonly Verdict[]) => {
+    const obs = observations[id];
+    if (!obs) return;
+    evidence[id] = obs;
+    if (!obs.measured || obs.verdict === "ERROR") return;
+    measured++;
+    if (verdicts.includes(obs.verdict)) {
+      holding.push(id);
+      if (!decisive) {
+        decisive = obs;
+        value = numberOrNull(obs.value);
+      }
+    }
+  };
+  for (const id of c.failOf) look(id, ["FAIL"]);
+  for (const id of c.warnOf) look(id, ["WARN", "FAIL"]);
+  if (holding.length) return { truth: "true", value, observation: decisive, evidence, holding };
+  if (measured) {
+    const first = Object.values(evidence).find((o) => o.measured);
+    return { truth: "false", value: numberOrNull(first?.value), observation: first, evidence, holding };
   }
-  return "metric" in c ? evaluateMetric(c, observations) : evaluateCheck(c, observations);
+  return { truth: "unknown", value: null, evidence, holding };
 }
 
-/** The condition as text, e.g. "kpi_latency_ms > 500 ms" or "audit_trail is FAIL". */
+/** The condition as text, e.g. "kpi-latency is FAIL" or "kpi-latency or cpu is WARN/FAIL". */
 export function describeCondition(c: Condition): string {
-  if ("anyOf" in c) return c.anyOf.map(describeCondition).join(" or ");
-  if ("metric" in c) return `${c.metric} ${c.operator} ${c.threshold}${c.unit ? ` ${c.unit}` : ""}`;
-  return `${c.check} is ${c.verdicts.join(" or ")}`;
+  const parts: string[] = [];
+  if (c.failOf.length) parts.push(`${c.failOf.join(" or ")} is FAIL`);
+  if (c.warnOf.length) parts.push(`${c.warnOf.join(" or ")} is WARN or FAIL`);
+  return parts.join("; or ");
 }
 
 // ---------------------------------------------------------------- evaluation
@@ -233,6 +242,8 @@ function inactive(ruleId: string): AlertInstance {
     escalationsReached: [],
     lastValue: null,
     lastEvaluatedAt: null,
+    lastMeasuredAt: null,
+    lastChecks: [],
   };
 }
 
@@ -241,9 +252,16 @@ function escalationReached(step: Escalation, instance: AlertInstance, nowMs: num
   return step.atNextCheckpoint === true && instance.firedAtCheckpoint !== checkpoint;
 }
 
+/** A firing alert whose evidence is older than the stale limit. */
+function staleSince(inst: AlertInstance, nowMs: number, staleAfterMs: number): boolean {
+  const last = inst.lastMeasuredAt ?? inst.firedAt;
+  return last !== null && nowMs - Date.parse(last) >= staleAfterMs;
+}
+
 export function evaluateRules(input: EvaluateRulesInput): EvaluateRulesResult {
   const { rules, observations, clock, checkpoint } = input;
   const silences = input.silences ?? [];
+  const staleAfterMs = (input.staleAfterSeconds ?? 1800) * 1000;
   const nowMs = clock.now();
   const now = new Date(nowMs).toISOString();
 
@@ -255,7 +273,11 @@ export function evaluateRules(input: EvaluateRulesInput): EvaluateRulesResult {
     const result = evaluateCondition(rule.condition, observations);
     results.set(rule.id, { result, previous });
     const inst: AlertInstance = { ...previous, escalationsReached: [...previous.escalationsReached], lastEvaluatedAt: now };
-    if (result.truth !== "unknown") inst.lastValue = result.value;
+    if (result.truth !== "unknown") {
+      inst.lastValue = result.value;
+      inst.lastMeasuredAt = now;
+      if (result.truth === "true") inst.lastChecks = result.holding;
+    }
     if (result.truth === "true") {
       if (inst.status === "inactive" || inst.status === "resolved") {
         inst.status = "pending";
@@ -285,7 +307,8 @@ export function evaluateRules(input: EvaluateRulesInput): EvaluateRulesResult {
     next[rule.id] = inst;
   }
 
-  // Pass 2: notices, with suppression read from the new statuses.
+  // Pass 2: notices, with suppression and inhibition read from the new statuses.
+  const inhibitors = rules.filter((r) => r.inhibitsUnmeasured).map((r) => r.id);
   const notices: AlertTransition[] = [];
   const muted: MutedNotice[] = [];
   const firing: FiringAlert[] = [];
@@ -324,15 +347,22 @@ export function evaluateRules(input: EvaluateRulesInput): EvaluateRulesResult {
 
     const silence = findSilence(silences, rule, nowMs);
     const suppressor = rule.suppressedBy.find((id) => next[id]?.status === "firing");
+    // Down is one alert: while it fires, an alert whose checks it made unmeasurable is held (no
+    // notice, no say in the decision) until they are measured again.
+    const unmeasured = result.truth === "unknown" && Object.values(result.evidence).some((o) => !o.measured);
+    const inhibitor = !rule.inhibitsUnmeasured && unmeasured ? inhibitors.find((id) => next[id]?.status === "firing") : undefined;
     const mute: FiringAlert["muted"] = silence
       ? { by: "silence", source: silence.id }
-      : suppressor
-        ? { by: "suppression", source: suppressor }
-        : null;
+      : inhibitor
+        ? { by: "inhibition", source: inhibitor }
+        : suppressor
+          ? { by: "suppression", source: suppressor }
+          : null;
     let sent = false;
     const emit = (n: AlertTransition) => {
       if (mute) {
-        const reason = mute.by === "silence" ? `silenced by ${silence!.by} until ${silence!.until}: ${silence!.reason}` : `suppressed while ${mute.source} is firing`;
+        const reason =
+          mute.by === "silence" ? `silenced by ${silence!.by} until ${silence!.until}: ${silence!.reason}` : mute.by === "inhibition" ? `held while ${mute.source} fires: its checks could not be measured` : `suppressed while ${mute.source} is firing`;
         muted.push({ notice: n, by: mute.by, source: mute.source, reason });
         return;
       }
@@ -346,7 +376,9 @@ export function evaluateRules(input: EvaluateRulesInput): EvaluateRulesResult {
       emit(notice("trigger"));
       if (sent) inst.notified = true;
     }
-    rule.escalations.forEach((step, i) => {
+    // Escalation timers act on evidence only: an alert not re-measured now (unknown) does not
+    // escalate; it waits for a measurement, and goes stale if none comes.
+    if (result.truth === "true") rule.escalations.forEach((step, i) => {
       if (inst.escalationsReached.includes(i) || !escalationReached(step, inst, nowMs, checkpoint)) return;
       inst.escalationsReached.push(i);
       emit(
@@ -382,6 +414,9 @@ export function evaluateRules(input: EvaluateRulesInput): EvaluateRulesResult {
       rollbackRecommended: reachedRollback(),
       escalationsReached: inst.escalationsReached.map((i) => rule.escalations[i]!.action),
       muted: mute,
+      inhibitsUnmeasured: rule.inhibitsUnmeasured,
+      stale: result.truth === "unknown" && staleSince(inst, nowMs, staleAfterMs) ? { since: inst.lastMeasuredAt ?? inst.firedAt! } : null,
+      checks: result.holding.length ? result.holding : inst.lastChecks,
     });
   }
 

@@ -31,10 +31,9 @@ export const silenceSchema = z
 export type SilenceMatcher = z.infer<typeof silenceMatcherSchema>;
 export type Silence = z.infer<typeof silenceSchema>;
 
-/** Metric and check ids a condition watches. */
+/** Check ids a condition watches. */
 export function conditionKeys(condition: Condition): string[] {
-  if ("anyOf" in condition) return condition.anyOf.flatMap((c) => conditionKeys(c));
-  return "metric" in condition ? [condition.metric] : [condition.check];
+  return [...condition.failOf, ...condition.warnOf];
 }
 
 export function isSilenceActive(silence: Silence, nowMs: number): boolean {

@@ -3,11 +3,24 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import Database from "better-sqlite3";
 import { resolveTargetPath, type TargetConfig } from "../config/target.js";
-import { asString, bodySnippet, errorText, getPath, globPaths, monitorFailure, runProbe, targetFailure } from "./common.js";
+import {
+  asString,
+  bodySnippet,
+  errorText,
+  getPath,
+  globPaths,
+  measurementWindow,
+  monitorFailure,
+  runProbe,
+  targetFailure,
+} from "./common.js";
 import { loadGolden, postGoldenTape, type KpiCall } from "./kpi-latency.js";
+import { compileLinePattern, findWindowStart, forEachLine, parseLogTimestamp } from "./logs.js";
 import type { AuditMeasurement, AuditRunEvents, AuditWatermark, ProbeContext, ProbeResult } from "./types.js";
 
 type Source = TargetConfig["audit"]["source"];
+type TableSource = Extract<Source, { kind: "sqlite" | "postgres" }>;
+type WatermarkType = "number" | "timestamp" | "text";
 
 type Awaitable<T> = T | Promise<T>;
 
@@ -20,19 +33,58 @@ interface AuditWindow {
   total: number;
 }
 
+/** What the window query needs: the previous watermark (when usable) and the window start. */
+interface WindowQuery {
+  from: AuditWatermark | null;
+  sinceMs: number;
+  /** The probe's own request id, excluded. */
+  exclude: string;
+  /** Epoch ms of this reading (the new watermark's `at`). */
+  at: number;
+}
+
 /** What the probe needs from any audit store (sqlite/jsonl answer synchronously, postgres asynchronously). */
 interface AuditReader {
   location: string;
-  /** Position before the probe's calculation (jsonl: byte size; sqlite/postgres: max id). */
-  position(): Awaitable<number>;
   eventsFor(requestId: string): Awaitable<{ event: string; status: string | null }[]>;
-  /** Events after a watermark, excluding one request id; runs counted over all their events. */
-  window(from: AuditWatermark | null, excludeRequestId: string): Awaitable<AuditWindow>;
+  /**
+   * Events stamped at or after the window start, or past the previous watermark, excluding one
+   * request id; runs counted over all their events.
+   */
+  window(q: WindowQuery): Awaitable<AuditWindow>;
   runIdsWithEvents(runIds: string[]): Awaitable<Set<string>>;
   close(): Awaitable<void>;
 }
 
 const q = (id: string) => `"${id.replace(/"/g, '""')}"`;
+
+/** The watermark column and how it compares (target.ts: audit.source.watermark). */
+function watermarkOf(src: TableSource): { column: string; type: WatermarkType; op: ">" | ">=" } {
+  const type = src.watermark.type;
+  return { column: src.watermark.column ?? src.columns.id, type, op: type === "number" ? ">" : ">=" };
+}
+
+/** The previous watermark when it is of the same store and column (one persisted before columns were recorded: the id column as a number). */
+function usableFrom(from: AuditWatermark | null, kind: Source["kind"], wm?: { column: string; type: WatermarkType }, idColumn?: string): AuditWatermark | null {
+  if (!from || from.source !== kind) return null;
+  if (!wm) return from;
+  const column = from.column ?? idColumn;
+  const type = from.type ?? "number";
+  return column === wm.column && type === wm.type ? from : null;
+}
+
+/** The window start as the timestamp column holds time (audit.source.timestampFormat). */
+function sinceParam(src: TableSource, sinceMs: number): string | number {
+  if (src.timestampFormat === "epoch_s") return sinceMs / 1000;
+  if (src.timestampFormat === "epoch_ms") return sinceMs;
+  return new Date(sinceMs).toISOString();
+}
+
+function positionOf(v: unknown, type: WatermarkType): number | string {
+  if (type === "number") return v === null || v === undefined ? 0 : Number(v);
+  if (v instanceof Date) return v.toISOString();
+  return asString(v) ?? "";
+}
 
 function sqliteReader(target: TargetConfig, src: Extract<Source, { kind: "sqlite" }>, perCalc: number): AuditReader {
   const file = resolveTargetPath(target, src.path);
@@ -45,55 +97,64 @@ function sqliteReader(target: TargetConfig, src: Extract<Source, { kind: "sqlite
   }
   const c = src.columns;
   const t = q(src.table);
+  const wm = watermarkOf(src);
+  const w = q(wm.column);
   const wrap = <T>(what: string, f: () => T): T => {
     try {
       return f();
     } catch (err) {
-      throw targetFailure(`audit store unreadable: ${file}: ${what}: ${errorText(err)} (audit.source.table/columns)`);
+      throw targetFailure(`audit store unreadable: ${file}: ${what}: ${errorText(err)} (audit.source.table ${src.table}, columns, watermark column ${wm.column})`);
     }
   };
   return {
     location: file,
-    position: () => wrap("max id", () => (db.prepare(`SELECT COALESCE(MAX(${q(c.id)}), 0) AS m FROM ${t}`).get() as { m: number }).m),
     eventsFor: (requestId) =>
       wrap("events of a request", () =>
         (
           db
-            .prepare(`SELECT ${q(c.event)} AS event, ${q(c.status)} AS status FROM ${t} WHERE ${q(c.requestId)} = ? ORDER BY ${q(c.id)}`)
+            .prepare(`SELECT ${q(c.event)} AS event, ${q(c.status)} AS status FROM ${t} WHERE ${q(c.requestId)} = ? ORDER BY ${w}`)
             .all(requestId) as { event: unknown; status: unknown }[]
         ).map((r) => ({ event: String(r.event), status: asString(r.status) })),
       ),
-    window: (from, exclude) =>
-      wrap("events since the last checkpoint", () => {
-        const fromId = from?.source === "sqlite" ? from.position : 0;
+    window: ({ from, sinceMs, exclude, at }) =>
+      wrap("events of the window", () => {
+        const prev = usableFrom(from, "sqlite", wm, c.id);
+        const inWindow = `(${q(c.timestamp)} >= ?${prev ? ` OR ${w} ${wm.op} ?` : ""})`;
+        const params: unknown[] = [sinceParam(src, sinceMs), ...(prev ? [prev.position] : [])];
         const agg = db
           .prepare(
-            `SELECT COUNT(*) AS n, COALESCE(MAX(${q(c.id)}), ?) AS maxId, MAX(${q(c.timestamp)}) AS maxTs,
-               COUNT(DISTINCT ${q(c.requestId)}) AS requests
-             FROM ${t} WHERE ${q(c.id)} > ? AND (${q(c.requestId)} IS NULL OR ${q(c.requestId)} <> ?)`,
+            `SELECT COUNT(*) AS n, COUNT(DISTINCT ${q(c.requestId)}) AS requests
+             FROM ${t} WHERE ${inWindow} AND (${q(c.requestId)} IS NULL OR ${q(c.requestId)} <> ?)`,
           )
-          .get(fromId, fromId, exclude) as { n: number; maxId: number; maxTs: unknown; requests: number };
-        const all = db.prepare(`SELECT COALESCE(MAX(${q(c.id)}), 0) AS maxId, MAX(${q(c.timestamp)}) AS maxTs, COUNT(*) AS total FROM ${t}`).get() as {
-          maxId: number;
+          .get(...params, exclude) as { n: number; requests: number };
+        const all = db.prepare(`SELECT MAX(${w}) AS maxWm, MAX(${q(c.timestamp)}) AS maxTs, COUNT(*) AS total FROM ${t}`).get() as {
+          maxWm: unknown;
           maxTs: unknown;
           total: number;
         };
-        // A run's events are counted in full, also those written before the watermark.
+        // A run's events are counted in full, also those written before the window.
         const runs = (
           db
             .prepare(
               `SELECT ${q(c.runId)} AS runId, COUNT(*) AS n FROM ${t}
-               WHERE ${q(c.runId)} IN (SELECT DISTINCT ${q(c.runId)} FROM ${t} WHERE ${q(c.id)} > ? AND ${q(c.runId)} IS NOT NULL)
-               GROUP BY ${q(c.runId)} ORDER BY MIN(${q(c.id)})`,
+               WHERE ${q(c.runId)} IN (SELECT DISTINCT ${q(c.runId)} FROM ${t} WHERE ${inWindow} AND ${q(c.runId)} IS NOT NULL)
+               GROUP BY ${q(c.runId)} ORDER BY MIN(${w})`,
             )
-            .all(fromId) as { runId: unknown; n: number }[]
+            .all(...params) as { runId: unknown; n: number }[]
         ).map((r) => ({ runId: String(r.runId), eventCount: r.n, complete: r.n === perCalc }));
         return {
           eventCount: agg.n,
           requests: agg.requests,
           runs,
           runIds: new Set(runs.map((r) => r.runId)),
-          watermark: { source: "sqlite" as const, position: all.maxId, timestamp: asString(all.maxTs) },
+          watermark: {
+            source: "sqlite" as const,
+            position: all.maxWm === null ? (prev?.position ?? positionOf(null, wm.type)) : positionOf(all.maxWm, wm.type),
+            timestamp: asString(all.maxTs),
+            column: wm.column,
+            type: wm.type,
+            at,
+          },
           total: all.total,
         };
       }),
@@ -157,12 +218,17 @@ function jsonlReader(target: TargetConfig, src: Extract<Source, { kind: "jsonl" 
   read(); // fail early when the store is missing
   return {
     location: file,
-    position: () => read().size,
     eventsFor: (requestId) => read().events.filter((e) => e.requestId === requestId).map((e) => ({ event: e.event, status: e.status })),
-    window: (from, exclude) => {
+    window: ({ from, sinceMs, exclude, at }) => {
       const { events, size } = read();
-      const fromOffset = from?.source === "jsonl" && from.position <= size ? from.position : 0;
-      const inWindow = events.filter((e) => e.offset >= fromOffset && e.requestId !== exclude);
+      const prev = usableFrom(from, "jsonl");
+      // Past the previous offset (when the file did not shrink), or stamped inside the window.
+      const fromOffset = prev && Number(prev.position) <= size ? Number(prev.position) : Number.POSITIVE_INFINITY;
+      const stamped = (e: JsonlEvent) => {
+        const ms = e.timestamp === null ? null : parseLogTimestamp(e.timestamp);
+        return ms !== null && ms >= sinceMs;
+      };
+      const inWindow = events.filter((e) => (e.offset >= fromOffset || stamped(e)) && e.requestId !== exclude);
       const runIds = new Set(inWindow.map((e) => e.runId).filter((r): r is string => r !== null));
       const perRun = new Map<string, number>();
       for (const e of events) if (e.runId !== null && runIds.has(e.runId)) perRun.set(e.runId, (perRun.get(e.runId) ?? 0) + 1);
@@ -173,7 +239,7 @@ function jsonlReader(target: TargetConfig, src: Extract<Source, { kind: "jsonl" 
         requests: new Set(inWindow.map((e) => e.requestId).filter((r) => r !== null)).size,
         runs: [...perRun].map(([runId, n]) => ({ runId, eventCount: n, complete: n === perCalc })),
         runIds,
-        watermark: { source: "jsonl" as const, position: size, timestamp: maxTs },
+        watermark: { source: "jsonl" as const, position: size, timestamp: maxTs, at },
         total: events.length,
       };
     },
@@ -237,7 +303,7 @@ const pgNumber = (v: unknown): number => (v === null || v === undefined ? 0 : Nu
 const pgString = (v: unknown): string | null => (v instanceof Date ? v.toISOString() : asString(v));
 
 /**
- * PostgreSQL audit table (same semantics as sqlite: position = max id). The connection string
+ * PostgreSQL audit table (same semantics as sqlite: the watermark column's maximum). The connection string
  * comes from the environment variable named in the config; `pg` is loaded only here.
  */
 async function postgresReader(target: TargetConfig, src: Extract<Source, { kind: "postgres" }>, perCalc: number): Promise<AuditReader> {
@@ -278,10 +344,13 @@ async function postgresReader(target: TargetConfig, src: Extract<Source, { kind:
   };
   const c = src.columns;
   const t = qTable(src.table);
+  const wm = watermarkOf(src);
+  const w = q(wm.column);
   try {
     await client.connect();
     // Table and every configured column must exist (LIMIT 0: no rows read).
-    await client.query(`SELECT ${[c.id, c.requestId, c.runId, c.timestamp, c.event, c.status].map(q).join(", ")} FROM ${t} LIMIT 0`);
+    const cols = [...new Set([wm.column, c.requestId, c.runId, c.timestamp, c.event, c.status])];
+    await client.query(`SELECT ${cols.map(q).join(", ")} FROM ${t} LIMIT 0`);
   } catch (err) {
     await closeClient();
     throw targetFailure(redact(`audit store unreachable: ${location}: ${errorText(err)} (audit.source)`));
@@ -290,54 +359,64 @@ async function postgresReader(target: TargetConfig, src: Extract<Source, { kind:
     try {
       return (await client.query(sql, params)).rows as R[];
     } catch (err) {
-      throw targetFailure(redact(`audit store unreadable: ${location}: ${what}: ${errorText(err)} (audit.source.table/columns)`));
+      throw targetFailure(redact(`audit store unreadable: ${location}: ${what}: ${errorText(err)} (audit.source.table, columns, watermark column ${wm.column})`));
     }
   };
   return {
     location,
-    position: async () =>
-      pgNumber((await run<{ m: unknown }>("max id", `SELECT COALESCE(MAX(${q(c.id)}), 0) AS m FROM ${t}`, []))[0]?.m),
     eventsFor: async (requestId) =>
       (
         await run<{ event: unknown; status: unknown }>(
           "events of a request",
-          `SELECT ${q(c.event)} AS event, ${q(c.status)} AS status FROM ${t} WHERE ${q(c.requestId)}::text = $1 ORDER BY ${q(c.id)}`,
+          `SELECT ${q(c.event)} AS event, ${q(c.status)} AS status FROM ${t} WHERE ${q(c.requestId)}::text = $1 ORDER BY ${w}`,
           [requestId],
         )
       ).map((r) => ({ event: String(r.event), status: pgString(r.status) })),
-    window: async (from, exclude) => {
-      const what = "events since the last checkpoint";
-      const fromId = from?.source === "postgres" ? from.position : 0;
+    window: async ({ from, sinceMs, exclude, at }) => {
+      const what = "events of the window";
+      const prev = usableFrom(from, "postgres", wm, c.id);
+      // $1: the window start (typed by the timestamp column), $2: the previous watermark.
+      const inWindow = `(${q(c.timestamp)} >= $1${prev ? ` OR ${w} ${wm.op} $2` : ""})`;
+      const params: unknown[] = [sinceParam(src, sinceMs), ...(prev ? [prev.position] : [])];
+      const ex = `$${params.length + 1}`;
       const [agg] = await run<{ n: unknown; requests: unknown }>(
         what,
         `SELECT COUNT(*) AS n, COUNT(DISTINCT ${q(c.requestId)}) AS requests
-         FROM ${t} WHERE ${q(c.id)} > $1 AND (${q(c.requestId)} IS NULL OR ${q(c.requestId)}::text <> $2)`,
-        [fromId, exclude],
+         FROM ${t} WHERE ${inWindow} AND (${q(c.requestId)} IS NULL OR ${q(c.requestId)}::text <> ${ex})`,
+        [...params, exclude],
       );
-      const [all] = await run<{ maxId: unknown; maxTs: unknown; total: unknown }>(
+      const [all] = await run<{ maxWm: unknown; maxTs: unknown; total: unknown }>(
         what,
-        `SELECT COALESCE(MAX(${q(c.id)}), 0) AS "maxId", MAX(${q(c.timestamp)}) AS "maxTs", COUNT(*) AS total FROM ${t}`,
+        `SELECT MAX(${w}) AS "maxWm", MAX(${q(c.timestamp)}) AS "maxTs", COUNT(*) AS total FROM ${t}`,
         [],
       );
-      // A run's events are counted in full, also those written before the watermark.
+      // A run's events are counted in full, also those written before the window.
       const runs = (
         await run<{ runId: unknown; n: unknown }>(
           what,
           `SELECT ${q(c.runId)} AS "runId", COUNT(*) AS n FROM ${t}
-           WHERE ${q(c.runId)} IN (SELECT DISTINCT ${q(c.runId)} FROM ${t} WHERE ${q(c.id)} > $1 AND ${q(c.runId)} IS NOT NULL)
-           GROUP BY ${q(c.runId)} ORDER BY MIN(${q(c.id)})`,
-          [fromId],
+           WHERE ${q(c.runId)} IN (SELECT DISTINCT ${q(c.runId)} FROM ${t} WHERE ${inWindow} AND ${q(c.runId)} IS NOT NULL)
+           GROUP BY ${q(c.runId)} ORDER BY MIN(${w})`,
+          params,
         )
       ).map((r) => {
         const n = pgNumber(r.n);
         return { runId: String(r.runId), eventCount: n, complete: n === perCalc };
       });
+      const maxWm = all?.maxWm;
       return {
         eventCount: pgNumber(agg?.n),
         requests: pgNumber(agg?.requests),
         runs,
         runIds: new Set(runs.map((r) => r.runId)),
-        watermark: { source: "postgres" as const, position: pgNumber(all?.maxId), timestamp: pgString(all?.maxTs) },
+        watermark: {
+          source: "postgres" as const,
+          position: maxWm === null || maxWm === undefined ? (prev?.position ?? positionOf(null, wm.type)) : positionOf(maxWm, wm.type),
+          timestamp: pgString(all?.maxTs),
+          column: wm.column,
+          type: wm.type,
+          at,
+        },
         total: pgNumber(all?.total),
       };
     },
@@ -362,20 +441,13 @@ async function openReader(target: TargetConfig): Promise<AuditReader> {
   return postgresReader(target, src, perCalc);
 }
 
-function laterOf(a: string | null, b: string | null): string | null {
-  if (!a) return b;
-  if (!b) return a;
-  return Date.parse(a) >= Date.parse(b) ? a : b;
-}
-
-/** Run ids of runs that finished after `sinceIso` with an audited result, from the run summaries. */
-async function runsFinishedSince(target: TargetConfig, sinceIso: string | null): Promise<string[] | null> {
+/** Run ids of runs that finished at or after `sinceMs` with an audited result, from the run summaries (null: not configured). */
+async function runsFinishedSince(target: TargetConfig, sinceMs: number): Promise<string[] | null> {
   const rs = target.audit.runSummaries;
   if (!rs) return null;
-  const since = sinceIso ? Date.parse(sinceIso) : NaN;
   let files = await globPaths(target.stateDir, rs.glob);
   // mtime pre-filter (summaries are written once, at the end of a run); at most 500 newest.
-  if (Number.isFinite(since)) files = files.filter((f) => f.mtimeMs >= since - 60_000);
+  if (Number.isFinite(sinceMs)) files = files.filter((f) => f.mtimeMs >= sinceMs - 60_000);
   files = files.slice(0, 500);
   const out: string[] = [];
   for (const f of files) {
@@ -391,16 +463,63 @@ async function runsFinishedSince(target: TargetConfig, sinceIso: string | null):
     if (!runId || !finished) continue;
     if (rs.resultField && !rs.auditedResults.includes(result ?? "")) continue;
     if (rs.versionField && !rs.auditedVersions.includes(asString(getPath(o, rs.versionField)) ?? "")) continue;
-    if (Number.isFinite(since) && !(Date.parse(finished) > since)) continue;
+    if (Number.isFinite(sinceMs) && !(Date.parse(finished) >= sinceMs)) continue;
     out.push(runId);
   }
   return out;
 }
 
 /**
+ * Run ids of runs that finished at or after `sinceMs`, from the log lines matching
+ * audit.runLog.pattern (group `runId`; optional `version`, filtered by auditedVersions), each
+ * stamped by logs.linePattern's `ts` group (null: not configured).
+ */
+async function runsFinishedInLog(target: TargetConfig, sinceMs: number): Promise<string[] | null> {
+  const rl = target.audit.runLog;
+  if (!rl) return null;
+  const file = resolveTargetPath(target, rl.path ?? target.logs.path);
+  const key = rl.path ? "audit.runLog.path" : "logs.path";
+  let st: fs.Stats;
+  try {
+    st = await fs.promises.stat(file);
+  } catch (err) {
+    throw targetFailure(`run log missing: ${file} (${key}): ${(err as NodeJS.ErrnoException).code ?? errorText(err)}`);
+  }
+  const out = new Set<string>();
+  try {
+    const start = await findWindowStart(file, target.logs.linePattern, sinceMs, { size: st.size, capBytes: target.windows.logReadBackBytes });
+    if (start.foundBy === "no timestamps") {
+      throw monitorFailure(`audit.runLog: no line of ${file} carries a timestamp that logs.linePattern's group ts can read: cannot tell which runs finished in the window`);
+    }
+    const { re, tsGroup } = compileLinePattern(target.logs.linePattern, { requireLevel: false });
+    const runRe = new RegExp(rl.pattern);
+    let lineMs: number | null = null;
+    await forEachLine(file, start.offset, st.size, (line) => {
+      re.lastIndex = 0;
+      const m = re.exec(line);
+      const ts = m && m.index === 0 ? m[tsGroup] : undefined;
+      if (ts !== undefined) lineMs = parseLogTimestamp(ts) ?? lineMs; // continuation lines keep the stamp before them
+      const r = runRe.exec(line);
+      const runId = r?.groups?.runId;
+      if (!runId || lineMs === null || lineMs < sinceMs) return;
+      const version = r.groups?.version;
+      if (version !== undefined && rl.auditedVersions && !rl.auditedVersions.includes(version)) return;
+      out.add(runId);
+    });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code) throw targetFailure(`run log unreadable: ${file} (${key}): ${errorText(err)}`);
+    throw err;
+  }
+  return [...out];
+}
+
+/**
  * (a) One KPI calculation made by the probe itself must write exactly eventsPerCalculation
- * events with the expected names under its request id; (b) events since the previous
- * checkpoint, per run, and gaps. Store missing, locked or of another schema -> target failure.
+ * events with the expected names under its request id; (b) the events of the window
+ * (target.windows: the minimum lookback or the time since the previous checkpoint, whichever is
+ * longer; also every event past the previous watermark), per run, and the runs that finished in
+ * the window after the cutover (run summaries, run-finished log lines) without any event.
+ * Store missing, locked or of another schema -> target failure.
  */
 export function probeAudit(target: TargetConfig, ctx: ProbeContext): Promise<ProbeResult<AuditMeasurement>> {
   return runProbe(async () => {
@@ -427,9 +546,17 @@ export function probeAudit(target: TargetConfig, ctx: ProbeContext): Promise<Pro
       }
       const names = new Set(events.map((e) => e.event));
       const missingEvents = a.expectedEvents.filter((e) => !names.has(e));
-      const from = ctx.previous?.auditWatermark ?? null;
-      const w = await reader.window(from, usedId);
-      const finished = await runsFinishedSince(target, laterOf(from?.timestamp ?? null, ctx.cutoverStartedAt ?? null));
+      const now = ctx.now();
+      const previous = ctx.previous?.auditWatermark ?? null;
+      const src = a.source;
+      const from = src.kind === "jsonl" ? usableFrom(previous, "jsonl") : usableFrom(previous, src.kind, watermarkOf(src), src.columns.id);
+      const window = measurementWindow(now, from?.at, target.windows.minLookbackSeconds, ctx.cutoverStartedAt);
+      const w = await reader.window({ from, sinceMs: window.fromMs, exclude: usedId, at: now });
+      const cutoverMs = ctx.cutoverStartedAt ? Date.parse(ctx.cutoverStartedAt) : Number.NaN;
+      const sinceMs = Number.isFinite(cutoverMs) ? Math.max(window.fromMs, cutoverMs) : window.fromMs;
+      const fromSummaries = await runsFinishedSince(target, sinceMs);
+      const fromLog = await runsFinishedInLog(target, sinceMs);
+      const finished = fromSummaries || fromLog ? [...new Set([...(fromSummaries ?? []), ...(fromLog ?? [])])] : null;
       const withEvents = finished ? await reader.runIdsWithEvents(finished) : new Set<string>();
       return {
         source: a.source.kind,
@@ -445,6 +572,7 @@ export function probeAudit(target: TargetConfig, ctx: ProbeContext): Promise<Pro
           complete: events.length === a.eventsPerCalculation && missingEvents.length === 0,
         },
         sinceLastCheckpoint: {
+          window,
           from,
           eventCount: w.eventCount,
           runs: w.runs,
@@ -452,6 +580,7 @@ export function probeAudit(target: TargetConfig, ctx: ProbeContext): Promise<Pro
           incompleteRuns: w.runs.filter((r) => !r.complete),
           runsWithoutEvents: finished ? finished.filter((r) => !withEvents.has(r)) : [],
           runsFinished: finished ? finished.length : null,
+          runSources: [...(fromSummaries ? (["run summaries"] as const) : []), ...(fromLog ? (["log"] as const) : [])],
         },
         totalEvents: w.total,
         watermark: w.watermark,

@@ -143,8 +143,9 @@ export async function collect(
     );
     const lat = results.latency;
     if (names.includes("latency") && lat?.ok) {
-      const d = lat.data as { samples: unknown[] };
+      const d = lat.data as { samples: unknown[]; failedCount: number };
       runCtx.requestsSentByMonitor = (ctx.requestsSentByMonitor ?? 0) + d.samples.length;
+      runCtx.requestsFailedByMonitor = (ctx.requestsFailedByMonitor ?? 0) + d.failedCount;
     }
   }
   const prev = ctx.previous ?? {};
@@ -156,6 +157,11 @@ export async function collect(
     const d = logs.data as { state: ProbeState["logState"]; sinceCutover: ProbeState["logTotalsSinceCutover"] };
     state.logState = d.state;
     state.logTotalsSinceCutover = d.sinceCutover;
+  }
+  const res = results.resources;
+  if (res?.ok) {
+    const d = res.data as { process: { pid: number; startedAtMs: number | null }; restart: { restartsWithinHour: string[] } };
+    state.processIdentity = { pid: d.process.pid, startedAtMs: d.process.startedAtMs, restarts: d.restart.restartsWithinHour };
   }
   const audit = results.audit;
   if (audit?.ok) state.auditWatermark = (audit.data as { watermark: ProbeState["auditWatermark"] }).watermark;

@@ -6,7 +6,7 @@ import {
   resolveTargetPath,
   type TargetConfig,
 } from "../config/target.js";
-import type { ProbeFailureKind, ProbeResult } from "./types.js";
+import type { MeasurementWindow, ProbeFailureKind, ProbeResult } from "./types.js";
 
 /** A failure a probe classifies itself: "target" -> FAIL, "monitor" -> ERROR. */
 export class ProbeError extends Error {
@@ -47,6 +47,38 @@ export async function runProbe<T>(body: () => Promise<T>): Promise<ProbeResult<T
     if (err instanceof ProbeError) return { ok: false, failure: err.failure, message: err.message, durationMs: elapsed() };
     return { ok: false, failure: "monitor", message: oneLine(`monitor error: ${errorText(err)}`), durationMs: elapsed() };
   }
+}
+
+/**
+ * The window a measurement read at `toMs` must cover: back by the longer of the minimum lookback
+ * and the time since the previous checkpoint's reading (`previousMs`; ignored when unknown or not
+ * before `toMs`). Without a previous reading: the minimum lookback.
+ */
+export function measurementWindow(toMs: number, previousMs: number | null | undefined, minLookbackSeconds: number, cutoverStartedAt?: string | null): MeasurementWindow {
+  const lookbackMs = Math.max(0, minLookbackSeconds) * 1000;
+  const prev = typeof previousMs === "number" && Number.isFinite(previousMs) && previousMs < toMs ? previousMs : null;
+  // No earlier reading (the first checkpoint that measures this): the window reaches back to the
+  // cutover start, so a first checkpoint never judges an empty window.
+  const cutoverMs = cutoverStartedAt ? Date.parse(cutoverStartedAt) : Number.NaN;
+  const first = prev === null && Number.isFinite(cutoverMs) && cutoverMs < toMs && toMs - cutoverMs > lookbackMs ? cutoverMs : null;
+  const sincePrevious = prev !== null && toMs - prev > lookbackMs;
+  const fromMs = sincePrevious ? prev! : first ?? toMs - lookbackMs;
+  return {
+    fromMs,
+    toMs,
+    from: new Date(fromMs).toISOString(),
+    to: new Date(toMs).toISOString(),
+    seconds: Math.round(toMs - fromMs) / 1000,
+    reason: sincePrevious ? "since previous checkpoint" : first !== null ? "since the cutover" : "minimum lookback",
+    minLookbackSeconds,
+    previousMs: prev,
+  };
+}
+
+/** "2025-01-01T00:00:00.000Z - 2025-01-01T00:10:00.000Z (minimum lookback 600 s)": for messages. */
+export function windowText(w: MeasurementWindow): string {
+  const why = w.reason === "minimum lookback" ? `minimum lookback ${w.minLookbackSeconds} s` : w.reason === "since the cutover" ? `since the cutover, ${w.seconds} s` : `since the previous checkpoint, ${w.seconds} s`;
+  return `${w.from} - ${w.to} (${why})`;
 }
 
 /** Read a dot path ("kpis.PAR30.value"; numeric segments index arrays). */

@@ -69,6 +69,7 @@ async function newestCutoverLog(target: TargetConfig): Promise<CutoverLogParse |
 async function rollbackDir(target: TargetConfig): Promise<CutoverMeasurement["rollback"]> {
   const dir = (await globPaths(target.stateDir, target.cutover.rollbackDirGlob)).find((p) => p.isDirectory);
   if (!dir) return { dir: null, exists: false, checksumsFile: null, checksumsPresent: false };
+  if (target.cutover.checksumsFile == null) return { dir: dir.path, exists: true, checksumsFile: null, checksumsPresent: false };
   const sums = path.join(dir.path, target.cutover.checksumsFile);
   return { dir: dir.path, exists: true, checksumsFile: sums, checksumsPresent: fs.existsSync(sums) };
 }

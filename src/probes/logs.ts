@@ -1,12 +1,13 @@
 import fs from "node:fs";
 import { resolveTargetPath, type TargetConfig } from "../config/target.js";
-import { errorText, monitorFailure, runProbe, targetFailure } from "./common.js";
+import { errorText, measurementWindow, monitorFailure, runProbe, targetFailure } from "./common.js";
 import type {
   LogLevelNames,
   LogSampleLine,
   LogScanResult,
   LogState,
   LogTotals,
+  LogWindowStart,
   LogsMeasurement,
   ProbeContext,
   ProbeResult,
@@ -51,19 +52,41 @@ export function namedGroupIndex(source: string, name: string): number {
   return -1;
 }
 
-/** The line pattern compiled to run at a given line start only (sticky, `^` = line start). */
-export function compileLinePattern(pattern: RegExp | string): { re: RegExp; levelGroup: number; tsGroup: number } {
+/**
+ * The line pattern compiled to run at a given line start only (sticky, `^` = line start).
+ * `requireLevel: false` for patterns read only for their `ts` group.
+ */
+export function compileLinePattern(
+  pattern: RegExp | string,
+  opts: { requireLevel?: boolean; configKey?: string } = {},
+): { re: RegExp; levelGroup: number; tsGroup: number } {
+  const key = opts.configKey ?? "logs.linePattern";
   const source = typeof pattern === "string" ? pattern : pattern.source;
   const baseFlags = typeof pattern === "string" ? "" : pattern.flags.replace(/[gymd]/g, "");
   let re: RegExp;
   try {
     re = new RegExp(source, `${baseFlags}my`);
   } catch (err) {
-    throw monitorFailure(`log line pattern is not a valid regular expression (logs.linePattern): ${errorText(err)}`);
+    throw monitorFailure(`log line pattern is not a valid regular expression (${key}): ${errorText(err)}`);
   }
   const levelGroup = namedGroupIndex(source, "level");
-  if (levelGroup < 0) throw monitorFailure(`log line pattern has no named group (?<level>...) (logs.linePattern): ${source}`);
+  if (levelGroup < 0 && opts.requireLevel !== false) throw monitorFailure(`log line pattern has no named group (?<level>...) (${key}): ${source}`);
   return { re, levelGroup, tsGroup: namedGroupIndex(source, "ts") };
+}
+
+/**
+ * A log timestamp as epoch ms: ISO 8601 / RFC 2822 (a comma before the milliseconds, as Python's
+ * logging writes them, is accepted; without a zone: local time), or epoch seconds / milliseconds.
+ * null when unreadable.
+ */
+export function parseLogTimestamp(ts: string): number | null {
+  const t = ts.trim();
+  if (/^\d+(\.\d+)?$/.test(t)) {
+    const n = Number(t);
+    return n < 1e11 ? n * 1000 : n;
+  }
+  const ms = Date.parse(t.replace(/(\d{2}:\d{2}:\d{2}),(\d+)/, "$1.$2"));
+  return Number.isFinite(ms) ? ms : null;
 }
 
 const CAT_NONE = 0;
@@ -197,9 +220,128 @@ export function addTotals(prev: LogTotals | undefined, scan: LogScanResult): Log
   };
 }
 
+/** Two consecutive scans (a ends where b starts) as one. */
+export function mergeScans(a: LogScanResult, b: LogScanResult, maxSamples: number): LogScanResult {
+  const counts: Record<string, number> = { ...a.countsByLevel };
+  for (const [k, v] of Object.entries(b.countsByLevel)) counts[k] = (counts[k] ?? 0) + v;
+  const both = (k: keyof LogScanResult["samples"]) => [...a.samples[k], ...b.samples[k]].slice(0, maxSamples);
+  return {
+    fromOffset: a.fromOffset,
+    endOffset: b.endOffset,
+    bytesScanned: a.bytesScanned + b.bytesScanned,
+    linesScanned: a.linesScanned + b.linesScanned,
+    unmatchedLines: a.unmatchedLines + b.unmatchedLines,
+    countsByLevel: counts,
+    errors: a.errors + b.errors,
+    warnings: a.warnings + b.warnings,
+    critical: a.critical + b.critical,
+    samples: { error: both("error"), warn: both("warn"), critical: both("critical") },
+    lastLineTs: b.lastLineTs ?? a.lastLineTs,
+  };
+}
+
+const READ_BACK_CHUNK = 64 * 1024;
+
+export interface WindowStart {
+  /** Offset of the window's first line (-1 with "no timestamps" when the pattern has no `ts` group). */
+  offset: number;
+  foundBy: LogWindowStart;
+  readBackBytes: number;
+  /** The newest line with a readable timestamp (the first one met reading back). */
+  newest: { ts: string; ms: number } | null;
+}
+
 /**
- * Incremental scan of the pipeline log since the previous checkpoint (ctx.previous.logState),
- * with cumulative totals since cutover (ctx.previous.logTotalsSinceCutover + this scan).
+ * Where the lines stamped at or after `fromMs` begin: reads back from the end of the log (its
+ * last complete line at or before `size`) line by line until a line stamped before `fromMs`,
+ * the start of the file, or `capBytes` read. Lines without a readable timestamp (continuation
+ * lines, stack traces) go with the line before them. Only the `ts` group of the pattern is used.
+ */
+export async function findWindowStart(
+  file: string,
+  linePattern: RegExp | string,
+  fromMs: number,
+  opts: { size: number; capBytes: number; configKey?: string },
+): Promise<WindowStart> {
+  const { re, tsGroup } = compileLinePattern(linePattern, { requireLevel: false, configKey: opts.configKey });
+  if (tsGroup < 0) return { offset: -1, foundBy: "no timestamps", readBackBytes: 0, newest: null };
+  let newest: WindowStart["newest"] = null;
+  let lines = 0;
+  // Timestamp of the line buf[start..end) (end excludes the newline), null when unreadable.
+  const judge = (buf: Buffer, start: number, end: number): number | null => {
+    lines++;
+    let e = end;
+    if (e > start && buf[e - 1] === 13) e--;
+    const str = buf.toString("latin1", start, e);
+    re.lastIndex = 0;
+    const m = re.exec(str);
+    const raw = m && m.index === 0 ? m[tsGroup] : undefined;
+    if (raw === undefined) return null;
+    const ts = decodeTs(raw);
+    const ms = parseLogTimestamp(ts);
+    if (ms !== null && newest === null) newest = { ts, ms };
+    return ms;
+  };
+  const fh = await fs.promises.open(file, "r");
+  let bufStart = opts.size;
+  const done = (offset: number, foundBy: LogWindowStart): WindowStart => ({
+    offset,
+    foundBy: foundBy !== "older line" && lines > 0 && newest === null ? "no timestamps" : foundBy,
+    readBackBytes: opts.size - bufStart,
+    newest,
+  });
+  try {
+    // buf: the bytes [bufStart, bufStart + buf.length) not judged yet: the end of a line whose
+    // start lies before bufStart (and, until the first newline is seen, an unterminated tail).
+    let buf: Buffer = Buffer.alloc(0);
+    let haveEnd = false;
+    for (;;) {
+      if (!haveEnd) {
+        const nl = buf.lastIndexOf(NL);
+        if (nl >= 0) {
+          buf = buf.subarray(0, nl + 1);
+          haveEnd = true;
+        } else if (bufStart === 0) {
+          return done(0, "file start"); // no complete line at all
+        }
+      }
+      if (haveEnd) {
+        while (buf.length > 0) {
+          const lineEnd = buf.length; // buf[lineEnd - 1] is the line's newline
+          const prevNl = lineEnd >= 2 ? buf.lastIndexOf(NL, lineEnd - 2) : -1;
+          if (prevNl < 0 && bufStart > 0) break; // the line starts before bufStart: read more
+          const lineStart = prevNl + 1;
+          const ms = judge(buf, lineStart, lineEnd - 1);
+          if (ms !== null && ms < fromMs) return done(bufStart + lineEnd, "older line");
+          buf = buf.subarray(0, lineStart);
+        }
+        if (buf.length === 0 && bufStart === 0) return done(0, "file start");
+      }
+      const room = opts.capBytes - (opts.size - bufStart);
+      if (room <= 0) return done(bufStart + buf.length, "read cap");
+      const n = Math.min(READ_BACK_CHUNK, bufStart, room);
+      const part = Buffer.allocUnsafe(n);
+      let got = 0;
+      while (got < n) {
+        const { bytesRead } = await fh.read(part, got, n - got, bufStart - n + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      if (got < n) return done(bufStart + buf.length, "file start"); // the file shrank under us
+      bufStart -= n;
+      buf = buf.length ? Buffer.concat([part, buf]) : part;
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * The pipeline log over the checkpoint's window: every line stamped inside
+ * max(minimum lookback, since the previous checkpoint) (target.windows), found by reading back
+ * from the end of the log, also lines an earlier checkpoint already read; and, by the byte offset
+ * kept in ctx.previous.logState, the lines new since the previous checkpoint, which add to the
+ * totals since cutover (ctx.previous.logTotalsSinceCutover). Each byte is scanned once.
  * A missing log is a target failure.
  */
 export function probeLogs(target: TargetConfig, ctx: ProbeContext): Promise<ProbeResult<LogsMeasurement>> {
@@ -211,32 +353,62 @@ export function probeLogs(target: TargetConfig, ctx: ProbeContext): Promise<Prob
     } catch (err) {
       throw targetFailure(`pipeline log missing: ${path} (logs.path): ${(err as NodeJS.ErrnoException).code ?? errorText(err)}`);
     }
-    const resume = resumeOffset(ctx.previous?.logState, path, st);
-    let scan: LogScanResult;
-    try {
-      scan = await scanLogFile(path, resume.offset, target.logs.linePattern, target.logs.levels, {
-        maxSamples: target.logs.maxSampleLines,
-        toOffset: st.size,
-      });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code) throw targetFailure(`pipeline log unreadable: ${path}: ${errorText(err)}`);
-      throw err;
-    }
-    const state: LogState = { path, inode: st.ino, offset: scan.endOffset, size: st.size };
-    return {
-      path,
-      rotated: resume.rotated,
-      truncated: resume.truncated,
-      sinceLastCheckpoint: scan,
-      sinceCutover: addTotals(ctx.previous?.logTotalsSinceCutover, scan),
-      linesScanned: scan.linesScanned,
-      bytesScanned: scan.bytesScanned,
-      lastLineAt: scan.lastLineTs,
-      fileMtimeMs: st.mtimeMs,
-      fileSize: st.size,
-      state,
+    const now = ctx.now();
+    const prev = ctx.previous?.logState;
+    const resume = resumeOffset(prev, path, st);
+    const window = measurementWindow(now, prev?.path === path ? prev.at : null, target.windows.minLookbackSeconds, ctx.cutoverStartedAt);
+    const maxSamples = target.logs.maxSampleLines;
+    const unreadable = (err: unknown) => {
+      if ((err as NodeJS.ErrnoException).code) return targetFailure(`pipeline log unreadable: ${path} (logs.path): ${errorText(err)}`);
+      return err;
     };
+    try {
+      const start = await findWindowStart(path, target.logs.linePattern, window.fromMs, { size: st.size, capBytes: target.windows.logReadBackBytes });
+      let ws = start.foundBy === "no timestamps" ? resume.offset : start.offset;
+      // Since the previous checkpoint: every line appended since then, whatever its stamp.
+      if (window.reason === "since previous checkpoint" && prev && !resume.rotated && !resume.truncated) ws = Math.min(ws, resume.offset);
+      const p1 = Math.min(ws, resume.offset);
+      const p2 = Math.max(ws, resume.offset);
+      const a = p1 < p2 ? await scanLogFile(path, p1, target.logs.linePattern, target.logs.levels, { maxSamples, toOffset: p2 }) : null;
+      const b = await scanLogFile(path, p2, target.logs.linePattern, target.logs.levels, { maxSamples, toOffset: st.size });
+      const both = a ? mergeScans(a, b, maxSamples) : b;
+      const inWindow = ws <= resume.offset ? both : b;
+      const newLines = resume.offset <= ws ? both : b;
+      const newest: WindowStart["newest"] = start.newest;
+      const state: LogState = { path, inode: st.ino, offset: b.endOffset, size: st.size, at: now };
+      return {
+        path,
+        rotated: resume.rotated,
+        truncated: resume.truncated,
+        sinceLastCheckpoint: { ...inWindow, window, startFoundBy: start.foundBy, readBackBytes: start.readBackBytes },
+        newSincePreviousCheckpoint: newLines,
+        sinceCutover: addTotals(ctx.previous?.logTotalsSinceCutover, newLines),
+        linesScanned: inWindow.linesScanned,
+        bytesScanned: (a?.bytesScanned ?? 0) + b.bytesScanned + start.readBackBytes,
+        lastLineAt: newest?.ts ?? b.lastLineTs ?? a?.lastLineTs ?? null,
+        lastLineAtMs: newest?.ms ?? null,
+        lastLineAgeSeconds: newest ? Math.max(0, Math.round(now - newest.ms)) / 1000 : null,
+        fileMtimeMs: st.mtimeMs,
+        fileSize: st.size,
+        state,
+      };
+    } catch (err) {
+      throw unreadable(err);
+    }
   });
+}
+
+/** Each complete line from `fromOffset` to `toOffset` (or the file's size), UTF-8 decoded, without its line end. */
+export async function forEachLine(path: string, fromOffset: number, toOffset: number | undefined, onLine: (line: string) => void): Promise<{ endOffset: number; linesScanned: number }> {
+  let linesScanned = 0;
+  const reader = completeLineChunks(path, fromOffset, toOffset);
+  for await (const { data, lastNl } of reader) {
+    for (const line of data.toString("utf8", 0, lastNl).split("\n")) {
+      linesScanned++;
+      onLine(line.endsWith("\r") ? line.slice(0, -1) : line);
+    }
+  }
+  return { endOffset: reader.endOffset(), linesScanned };
 }
 
 /**
@@ -251,15 +423,10 @@ export async function countMatchingLines(
 ): Promise<{ counts: Record<string, number>; endOffset: number; linesScanned: number }> {
   const entries = Object.entries(patterns).filter((e): e is [string, RegExp] => e[1] !== null);
   const counts: Record<string, number> = Object.fromEntries(Object.keys(patterns).map((k) => [k, 0]));
-  let linesScanned = 0;
-  const reader = completeLineChunks(path, fromOffset, toOffset);
-  for await (const { data, lastNl } of reader) {
-    for (const line of data.toString("utf8", 0, lastNl).split("\n")) {
-      linesScanned++;
-      for (const [k, re] of entries) if (re.test(line)) counts[k]!++;
-    }
-  }
-  return { counts, endOffset: reader.endOffset(), linesScanned };
+  const r = await forEachLine(path, fromOffset, toOffset, (line) => {
+    for (const [k, re] of entries) if (re.test(line)) counts[k]!++;
+  });
+  return { counts, ...r };
 }
 
 /**

@@ -3,9 +3,78 @@ import { setTimeout as sleep } from "node:timers/promises";
 import pidusage from "pidusage";
 import { resolveTargetPath, type TargetConfig } from "../config/target.js";
 import { errorText, runProbe, targetFailure } from "./common.js";
-import type { ProbeContext, ProbeResult, ResourceSample, ResourcesMeasurement } from "./types.js";
+import type { ProbeContext, ProbeResult, ProbeState, ProcessIdentity, ResourceSample, ResourcesMeasurement, RestartInfo } from "./types.js";
 
 const MB = 1024 * 1024;
+const HOUR_MS = 3_600_000;
+/**
+ * Same pid and start times this close: the same process. Start times are good to about a second:
+ * /proc/stat btime is whole seconds and can flip by one between reads, and `ps` (pidusage's
+ * elapsed time off Linux) counts whole seconds.
+ */
+export const START_TIME_TOLERANCE_MS = 2000;
+
+let clockTicks: Promise<number> | undefined;
+/** Clock ticks per second (`getconf CLK_TCK`, read once); 100 when it cannot be read. */
+function clockTicksPerSecond(): Promise<number> {
+  clockTicks ??= (async () => {
+    try {
+      const { execa } = await import("execa");
+      const r = await execa("getconf", ["CLK_TCK"], { timeout: 2000, reject: false });
+      const n = Number(String(r.stdout).trim());
+      return Number.isInteger(n) && n > 0 ? n : 100;
+    } catch {
+      return 100;
+    }
+  })();
+  return clockTicks;
+}
+
+/** Linux: start time (epoch ms) from /proc/<pid>/stat field 22 (starttime, ticks since boot) + /proc/stat btime. */
+async function procStartTimeMs(pid: number): Promise<number | null> {
+  if (process.platform !== "linux") return null;
+  try {
+    const stat = await fs.promises.readFile(`/proc/${pid}/stat`, "utf8");
+    // field 2 (comm) is in parentheses and may hold spaces or ')': split after the last ')'
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).trim().split(/\s+/); // fields[0] is field 3
+    const ticks = Number(fields[22 - 3]);
+    const btime = /^btime\s+(\d+)\s*$/m.exec(await fs.promises.readFile("/proc/stat", "utf8"));
+    if (!Number.isFinite(ticks) || ticks < 0 || !btime) return null;
+    return Math.round(Number(btime[1]) * 1000 + (ticks * 1000) / (await clockTicksPerSecond()));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Compare the process seen now with the identity the previous checkpoint recorded. A restart is
+ * a changed pid, or the same pid with a start time more than START_TIME_TOLERANCE_MS away; the
+ * first observation is not one. Restart times are the monitor's clock at detection; those older
+ * than an hour drop out.
+ */
+export function detectRestart(
+  previous: ProbeState["processIdentity"] | undefined,
+  current: ProcessIdentity,
+  nowMs: number,
+): { restart: RestartInfo; state: NonNullable<ProbeState["processIdentity"]> } {
+  const prev = previous && Number.isInteger(previous.pid) ? previous : undefined;
+  const startChanged =
+    !!prev && prev.startedAtMs != null && current.startedAtMs != null && Math.abs(prev.startedAtMs - current.startedAtMs) > START_TIME_TOLERANCE_MS;
+  const restarted = !!prev && (prev.pid !== current.pid || startChanged);
+  const recent = (Array.isArray(prev?.restarts) ? prev.restarts : []).filter((t) => {
+    const at = Date.parse(t);
+    return Number.isFinite(at) && at > nowMs - HOUR_MS && at <= nowMs;
+  });
+  const restartsWithinHour = restarted ? [...recent, new Date(nowMs).toISOString()] : recent;
+  return {
+    restart: {
+      previous: prev ? { pid: prev.pid, startedAtMs: prev.startedAtMs ?? null } : null,
+      restartedSincePrevious: restarted,
+      restartsWithinHour,
+    },
+    state: { pid: current.pid, startedAtMs: current.startedAtMs, restarts: restartsWithinHour },
+  };
+}
 
 /** The pid in the target's pidfile; missing or not a number -> target failure. */
 export async function readPid(target: TargetConfig): Promise<{ pid: number; pidFile: string }> {
@@ -48,8 +117,10 @@ export function probeResources(target: TargetConfig, ctx: ProbeContext): Promise
     if (!alive(pid)) throw targetFailure(`pipeline process gone: pid ${pid} from ${pidFile} is not running`);
     const { cpuWindowMs: windowMs, cpuSampleIntervalMs: intervalMs } = target.process;
     const samples: ResourceSample[] = [];
+    let startedAtMs = await procStartTimeMs(pid);
     try {
-      await usage(pid, pidFile); // primes the CPU delta
+      const first = await usage(pid, pidFile); // primes the CPU delta
+      if (startedAtMs === null && Number.isFinite(first.timestamp) && Number.isFinite(first.elapsed)) startedAtMs = Math.round(first.timestamp - first.elapsed);
       const n = Math.max(1, Math.round(windowMs / intervalMs));
       const t0 = performance.now();
       for (let i = 1; i <= n; i++) {
@@ -67,6 +138,8 @@ export function probeResources(target: TargetConfig, ctx: ProbeContext): Promise
     }
     const cpu = samples.map((s) => s.cpuPercent);
     const rss = samples.map((s) => s.rssMb);
+    const identity: ProcessIdentity = { pid, startedAtMs };
+    const { restart } = detectRestart(ctx.previous?.processIdentity, identity, ctx.now());
     return {
       pid,
       pidFile,
@@ -77,6 +150,8 @@ export function probeResources(target: TargetConfig, ctx: ProbeContext): Promise
       rssMbLast: rss[rss.length - 1]!,
       cpuPercentMean: Math.round((cpu.reduce((a, b) => a + b, 0) / cpu.length) * 100) / 100,
       cpuPercentMax: Math.max(...cpu),
+      process: identity,
+      restart,
     };
   });
 }

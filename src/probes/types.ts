@@ -121,11 +121,35 @@ export interface LatencyMeasurement {
   kpiMismatchSamples: number;
 }
 
+/* ----------------------------------------------------------------- windows */
+
+/** Why a windowed measurement starts where it does. */
+export type WindowReason = "since previous checkpoint" | "since the cutover" | "minimum lookback";
+
+/**
+ * The time a windowed measurement covers at least: back from `to` (the probe's reading) by the
+ * longer of the configured minimum lookback (target.windows.minLookbackSeconds) and the time since
+ * the previous checkpoint's reading of the same probe. Back-to-back checkpoints therefore overlap:
+ * what an earlier checkpoint already saw is counted again while it is inside the window.
+ */
+export interface MeasurementWindow {
+  /** Epoch ms. */
+  fromMs: number;
+  toMs: number;
+  /** ISO 8601 of fromMs and toMs. */
+  from: string;
+  to: string;
+  seconds: number;
+  reason: WindowReason;
+  minLookbackSeconds: number;
+  /** Epoch ms of the previous checkpoint's reading of this probe; null when none is known. */
+  previousMs: number | null;
+}
+
 /* -------------------------------------------------------------- error rate */
 
-/** Raw cumulative counters, persisted in the record and passed back as ctx.previous.counters. */
-export interface RawCounters {
-  source: "metrics" | "logs";
+/** One cumulative reading of the pipeline's counters. */
+export interface CounterReading {
   /** Epoch ms of the reading. */
   at: number;
   requests: number;
@@ -135,12 +159,33 @@ export interface RawCounters {
   /** Label value -> count for failed requests (e.g. {"500": 3}). */
   failedRequestsByLabel: Record<string, number>;
   processStartTimeSeconds: number | null;
-  /** Log fallback only: where the counting scan stopped. */
+}
+
+/** Raw counters, persisted in the record and passed back as ctx.previous.counters. */
+export interface RawCounters extends CounterReading {
+  /**
+   * "metrics": cumulative counters of the pipeline's metrics endpoint; "logs": no endpoint (or
+   * 404), the fields are then the counts of the log window.
+   */
+  source: "metrics" | "logs";
+  /**
+   * Earlier readings of the same process (oldest first), kept as far back as the next
+   * checkpoint's minimum lookback can need them ("metrics" only).
+   */
+  earlier?: CounterReading[];
+  /** The monitor's own KPI requests per checkpoint, kept for the lookback (requests counted by the monitor only). */
+  monitorRequests?: { at: number; sent: number; failed: number }[];
+  /** Log counting without timestamps: where the counting scan stopped. */
   logCursor?: LogState;
 }
 
 export interface ErrorRateWindow {
-  /** Epoch ms of the previous reading, null when counted from the process start. */
+  /**
+   * Start of what was counted (epoch ms): the earlier reading subtracted, the process start, or
+   * the window start (log lines). At or before required.fromMs unless the process started
+   * inside the window or a cap/offset limited the log read (countedFrom says which); null when
+   * counted from a process start of unknown time.
+   */
   fromMs: number | null;
   toMs: number;
   requests: number;
@@ -148,18 +193,48 @@ export interface ErrorRateWindow {
   runs: number;
   failedRuns: number;
   failedRequestsByLabel: Record<string, number>;
+  /** The window these counts must cover (from, to, why). */
+  required: MeasurementWindow;
+  /**
+   * "earlier reading": current counters minus the newest reading at or before the window start;
+   * "process start": cumulative counters (no reading that old, or a restart);
+   * "log timestamps": log lines stamped inside the window;
+   * "log offset": log lines since the previous checkpoint's byte offset (no timestamps in the log).
+   */
+  countedFrom: "earlier reading" | "process start" | "log timestamps" | "log offset";
 }
 
 export interface ErrorRateMeasurement {
+  /** "metrics" when the metrics endpoint answered; "logs" when there is none (or it answered 404). */
   source: "metrics" | "logs";
+  /**
+   * Where each kind was counted: the pipeline's counters, its log lines, or (requests only) the
+   * monitor's own requests plus the log's failed-request lines, when the pipeline has neither
+   * request counters nor request lines. Never two of them for one kind.
+   */
+  sources: { requests: "metrics" | "logs" | "monitor"; runs: "metrics" | "logs" };
   /** Why the log fallback was used, when it was. */
   fallbackReason?: string;
   window: ErrorRateWindow;
-  /** (failedRequests + failedRuns) / (requests + runs) x 100. */
+  /** failedRequests + failedRuns in the window. */
+  failures: number;
+  /** requests + runs in the window. */
+  denominator: number;
+  /** failures / denominator x 100. */
   errorRatePercent: number;
-  /** The process start time changed since the previous reading: window counted from zero. */
+  /** One-sided 95 % upper bound of the rate (exact Clopper-Pearson), in %. */
+  upperBound95Percent: number;
+  /** The rate the sample should tell from 0 (target.metrics.errorRateResolutionPercent). */
+  resolutionPercent: number;
+  /** upperBound95Percent > resolutionPercent: the sample is too small to tell that rate from 0. */
+  tooSmallToTell: boolean;
+  /** One line saying what the sample can tell (count, denominator, bound, what would be needed). */
+  confidence: string;
+  /** What limited the count, when something did (log read cap, no timestamps, a process started inside the window). */
+  notes?: string[];
+  /** The process start time changed since the previous reading (or a counter went back): counted from the new start. */
   restarted: boolean;
-  /** No previous counters: window counted from the process start. */
+  /** No previous counters of the same source. */
   firstReading: boolean;
   /** Persist these: they are ctx.previous.counters next time. */
   counters: RawCounters;
@@ -186,6 +261,28 @@ export interface ResourcesMeasurement {
   rssMbLast: number;
   cpuPercentMean: number;
   cpuPercentMax: number;
+  /** Identity of the sampled process: pid and start time (epoch ms; null when unknown). */
+  process: ProcessIdentity;
+  /** Compared with the identity the previous checkpoint recorded (ProbeState.processIdentity). */
+  restart: RestartInfo;
+}
+
+export interface ProcessIdentity {
+  pid: number;
+  /**
+   * Process start time, epoch ms. Linux: /proc/<pid>/stat starttime (clock ticks since boot) +
+   * /proc/stat btime; elsewhere pidusage's timestamp - elapsed. Resolution about a second.
+   */
+  startedAtMs: number | null;
+}
+
+export interface RestartInfo {
+  /** The identity recorded by the previous checkpoint; null on the first observation. */
+  previous: ProcessIdentity | null;
+  /** pid changed, or same pid with another start time (the first observation is not a restart). */
+  restartedSincePrevious: boolean;
+  /** ISO times (monitor clock, when detected) of restarts within the last hour, including this one. */
+  restartsWithinHour: string[];
 }
 
 /* -------------------------------------------------------------------- logs */
@@ -196,6 +293,8 @@ export interface LogState {
   /** Byte offset after the last complete line scanned. */
   offset: number;
   size: number;
+  /** Epoch ms of the reading (the next checkpoint's "since previous checkpoint"). */
+  at?: number;
 }
 
 export interface LogSampleLine {
@@ -239,20 +338,50 @@ export interface LogTotals {
   linesScanned: number;
 }
 
+/** How the start of a log window was found, reading back from the end of the log. */
+export type LogWindowStart =
+  /** A line stamped before the window start precedes it. */
+  | "older line"
+  /** The whole file is inside the window. */
+  | "file start"
+  /** target.windows.logReadBackBytes were read back without reaching the window start: only the newest part of the window is counted. */
+  | "read cap"
+  /** No line carries a timestamp the line pattern's `ts` group can read: the lines since the previous checkpoint's byte offset. */
+  | "no timestamps";
+
+/** The log lines of a checkpoint's window (a MeasurementWindow), whether or not an earlier checkpoint read them. */
+export interface LogWindowScan extends LogScanResult {
+  window: MeasurementWindow;
+  startFoundBy: LogWindowStart;
+  /** Bytes read back from the end of the log to find the window start. */
+  readBackBytes: number;
+}
+
 export interface LogsMeasurement {
   path: string;
   /** The file was replaced (inode changed): scanned from 0. */
   rotated: boolean;
   /** The file shrank below the saved offset: scanned from 0. */
   truncated: boolean;
-  /** Scan of this checkpoint (since the previous one). */
-  sinceLastCheckpoint: LogScanResult;
-  /** Cumulative since cutover: previous totals + this scan. Persist as logTotalsSinceCutover. */
+  /**
+   * The checkpoint's window (the name is historical): every line stamped inside
+   * max(minimum lookback, since the previous checkpoint), also lines an earlier checkpoint read.
+   */
+  sinceLastCheckpoint: LogWindowScan;
+  /** Lines appended since the previous checkpoint's byte offset (what sinceCutover adds). */
+  newSincePreviousCheckpoint: LogScanResult;
+  /** Cumulative since cutover: previous totals + the new lines. Persist as logTotalsSinceCutover. */
   sinceCutover: LogTotals;
+  /** Lines in the window. */
   linesScanned: number;
+  /** Bytes read by this probe (the window and the new lines, each byte once, plus the read-back search). */
   bytesScanned: number;
-  /** `ts` of the newest line seen (this scan, else null). */
+  /** `ts` of the newest line with a readable timestamp (else of the newest matched line scanned, else null). */
   lastLineAt: string | null;
+  /** lastLineAt as epoch ms; null when no timestamp could be read. */
+  lastLineAtMs: number | null;
+  /** Age of the newest line at the probe's reading, in s; null when no timestamp could be read. */
+  lastLineAgeSeconds: number | null;
   fileMtimeMs: number;
   fileSize: number;
   /** Persist as ctx.previous.logState. */
@@ -263,10 +392,18 @@ export interface LogsMeasurement {
 
 export interface AuditWatermark {
   source: "sqlite" | "jsonl" | "postgres";
-  /** Max row id (sqlite/postgres) or byte offset (jsonl) seen. */
-  position: number;
+  /**
+   * Max value of the watermark column seen (sqlite/postgres: a number, or the text of a
+   * timestamp or other increasing value), or the byte offset (jsonl).
+   */
+  position: number | string;
   /** Newest event timestamp seen. */
   timestamp: string | null;
+  /** The watermark column and its kind (sqlite/postgres); a previous watermark of another column is not used. */
+  column?: string;
+  type?: "number" | "timestamp" | "text";
+  /** Epoch ms of the reading (the next checkpoint's "since previous checkpoint"). */
+  at?: number;
 }
 
 export interface AuditRunEvents {
@@ -290,20 +427,27 @@ export interface AuditMeasurement {
     /** eventCount === eventsPerCalculation and no expected event missing. */
     complete: boolean;
   };
-  /** (b) Events since the previous checkpoint (excluding the probe's own calculation). */
+  /**
+   * (b) Events of the window (the name is historical): stamped inside
+   * max(minimum lookback, since the previous checkpoint), or past the previous watermark;
+   * the probe's own calculation excluded.
+   */
   sinceLastCheckpoint: {
+    window: MeasurementWindow;
     from: AuditWatermark | null;
     eventCount: number;
-    /** Events per run id in the window. */
+    /** Events per run id in the window (each run counted over all its events). */
     runs: AuditRunEvents[];
-    /** Events per request id in the window (other than the probe's). */
+    /** Distinct request ids in the window (other than the probe's). */
     requests: number;
     /** Runs in the window with fewer events than eventsPerCalculation. */
     incompleteRuns: AuditRunEvents[];
-    /** Runs that finished in the window (from run summaries) with no audit event at all. */
+    /** Runs that finished in the window (after the cutover) and must have audit events, with none at all. */
     runsWithoutEvents: string[];
-    /** Number of runs that finished in the window per run summaries (null when not configured). */
+    /** Number of runs that finished in the window and must have audit events (null when neither source is configured). */
     runsFinished: number | null;
+    /** Where those runs were found: run summaries (audit.runSummaries), run-finished log lines (audit.runLog). */
+    runSources: ("run summaries" | "log")[];
   };
   totalEvents: number;
   /** Persist as ctx.previous.auditWatermark. */
@@ -439,6 +583,8 @@ export interface ProbeState {
   logState?: LogState;
   auditWatermark?: AuditWatermark;
   logTotalsSinceCutover?: LogTotals;
+  /** The resources probe's last process identity and the restarts it detected within the hour. */
+  processIdentity?: { pid: number; startedAtMs: number | null; restarts: string[] };
 }
 
 export interface ProbeContext {
@@ -452,6 +598,8 @@ export interface ProbeContext {
   checkpoint?: string;
   /** Requests the monitor itself sent in this checkpoint (log-based error rate fallback). */
   requestsSentByMonitor?: number;
+  /** Of those, the ones that got no 2xx answer (they are among the log's failed-request lines). */
+  requestsFailedByMonitor?: number;
   /** The recorded cutover start (ISO): runs before it (V1) are not expected to write audit events. */
   cutoverStartedAt?: string | null;
 }

@@ -3,17 +3,12 @@
  * measured figures and every WARN, FAIL and ERROR with its reason.
  */
 import type { CheckpointRecord, CheckRecord, Verdict } from "../checkpoint/context.js";
+import { DASHBOARD_GROUPS, type DashboardGroup } from "../catalogue/check.js";
 
 const MARK: Record<Verdict, string> = { PASS: "✓ PASS", WARN: "! WARN", FAIL: "✗ FAIL", ERROR: "? ERROR" };
 
-/** The checklist's five dashboard lines, each from the monitor's own checks of this phase. */
-const DASHBOARD_LINES: { label: string; match: RegExp }[] = [
-  { label: "KPI Calculations", match: /kpi-golden|dashboard\.kpi|\.kpi$|kpi-ranges/ },
-  { label: "Data Integrity", match: /data-quality|data-integrity|outputs/ },
-  { label: "Performance", match: /latency|memory|cpu/ },
-  { label: "Error Handling", match: /error-rate|log-errors|zero-log|zero-critical|zero-errors|log-scan|logs/ },
-  { label: "Audit Trail", match: /audit/ },
-];
+/** The checklist's five dashboard lines: the catalogue's dashboard groups, read by id. */
+const DASHBOARD_LINES: DashboardGroup[] = ["kpi", "integrity", "performance", "errors", "audit", "pipeline"];
 
 function worstOf(checks: CheckRecord[]): Verdict | null {
   if (!checks.length) return null;
@@ -29,19 +24,24 @@ export function renderDashboard(r: CheckpointRecord, extra: { decisionLine: stri
     `Latency ${fmt(r.kpi_latency_ms, "ms")} | Error Rate ${fmt(r.error_rate_percent, "%")} | Memory ${fmt(r.memory_mb, "MB")} | CPU ${fmt(r.cpu_percent, "%")} | Audit events ${r.audit_trail_events ?? "n/a"} | Validation ${r.validation_status ?? "n/a"} | Pipeline ${r.pipeline_status}`,
   );
   out.push("");
-  for (const line of DASHBOARD_LINES) {
-    const v = worstOf(r.checks.filter((c) => line.match.test(c.id)));
-    if (v) out.push(`${line.label.padEnd(18)}: ${MARK[v]}`);
+  for (const group of DASHBOARD_LINES) {
+    const v = worstOf(r.checks.filter((c) => c.section === group));
+    if (v) out.push(`${DASHBOARD_GROUPS[group].padEnd(18)}: ${MARK[v]}`);
   }
   const counts = countBy(r.checks.map((c) => c.verdict));
   out.push("", `${r.checks.length} checks: ${counts.PASS ?? 0} PASS, ${counts.WARN ?? 0} WARN, ${counts.FAIL ?? 0} FAIL, ${counts.ERROR ?? 0} ERROR`);
   const notPass = r.checks.filter((c) => c.verdict !== "PASS");
   for (const c of notPass) {
-    out.push(`  ${MARK[c.verdict].padEnd(8)} ${c.title}`);
-    out.push(`           ${c.measured}`);
+    const lines = c.lines?.length ? ` — ${c.lines.map((l) => `"${l.title}"`).join(", ")}` : c.judgedBecause === "open alert" ? " — re-measured for an open alert" : "";
+    out.push(`  ${MARK[c.verdict].padEnd(8)} [${c.id}] ${c.title}${lines}`);
+    out.push(`           ${c.notMeasured ? "NOT MEASURED: " : ""}${c.measured}`);
     out.push(`           threshold: ${c.threshold}${c.advice ? `\n           what to do: ${c.advice}` : ""}`);
   }
   out.push("");
+  const firing = r.firing ?? [];
+  if (firing.length) {
+    out.push(`Alerts firing: ${firing.map((f) => `${f.severity.toUpperCase()} ${f.rule} (${f.checks.join(", ")}${f.stale ? `; stale: not re-measured since ${f.stale}` : ""}${f.muted ? `; ${f.muted}` : ""})`).join(", ")}`);
+  }
   if (extra.alertsLine) out.push(extra.alertsLine);
   out.push(extra.decisionLine);
   if (extra.rollbackLine) out.push(extra.rollbackLine);

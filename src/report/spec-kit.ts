@@ -1,30 +1,26 @@
 /**
- * What every checklist spec uses: read the checkpoint's measurements (measured once, before
- * the specs run), turn one evaluation into a PASS / WARN / FAIL / ERROR verdict with its
- * evidence, label it for Allure, and fail the vitest test on FAIL or ERROR with a message an
- * operator can act on: what was measured, against what threshold, and what to do.
+ * What every checklist spec uses. A spec binds one checklist line (its title) to one or more
+ * catalogue checks and holds no logic: the checks were judged once by the checkpoint
+ * (src/catalogue/check.ts `assess`) before the specs ran. The spec reports their verdict to
+ * vitest and Allure: FAIL and ERROR fail the test with a message an operator can act on (what
+ * was measured, against what threshold, what to do); WARN is an annotation.
  */
-export { fmt, need, ProbeUnavailable, type CheckOutcome } from "../checks/outcome.js";
-import { inject, type TestContext } from "vitest";
+import { inject, it, type TestContext } from "vitest";
 import * as allure from "allure-js-commons";
-import type { CheckpointContext, CheckRecord } from "../checkpoint/context.js";
-import { ProbeUnavailable, type CheckOutcome } from "../checks/outcome.js";
+import type { CheckpointContext, CheckRecord, Verdict } from "../checkpoint/context.js";
+import { worst } from "../judge/verdict.js";
 
 declare module "vitest" {
   interface ProvidedContext {
     checkpoint: CheckpointContext;
   }
   interface TaskMeta {
-    check?: CheckRecord;
+    line?: { spec: string; checks: string[]; verdict: Verdict };
   }
 }
 
-export interface CheckMeta {
-  /** Stable id, used by alert rules and the record: "stability.latency". */
-  id: string;
-  /** The checklist's section (Allure epic/feature/story). */
-  section: string;
-  /** Sub-section, e.g. "Tasks" or "Success Criteria". */
+export interface LineMeta {
+  /** Sub-section, e.g. "task" or "success-criterion". */
   kind?: "task" | "success-criterion" | "baseline" | "preparation" | "attestation" | "dashboard" | "completion";
   severity?: "blocker" | "critical" | "normal" | "minor";
 }
@@ -45,96 +41,61 @@ export class MonitorCheckError extends Error {
   }
 }
 
-export function checkpoint(): CheckpointContext {
+function checkpoint(): CheckpointContext {
   const c = inject("checkpoint");
-  if (!c) {
-    throw new MonitorCheckError(
-      "no checkpoint measurements: run specs through `npm run checkpoint -- --phase=NAME`, not vitest directly",
-    );
+  if (!c?.checks) {
+    throw new MonitorCheckError("no checkpoint verdicts: run specs through `npm run checkpoint -- --phase=NAME`, not vitest directly");
   }
   return c;
 }
 
-export async function check(
-  ctx: TestContext,
-  meta: CheckMeta,
-  evaluate: (c: CheckpointContext) => CheckOutcome | Promise<CheckOutcome>,
-): Promise<void> {
-  const c = checkpoint();
-  let outcome: CheckOutcome;
-  try {
-    outcome = await evaluate(c);
-  } catch (error) {
-    if (error instanceof ProbeUnavailable) {
-      outcome =
-        error.failure === "target"
-          ? {
-              verdict: "FAIL",
-              measured: error.message,
-              threshold: "the target answers correctly within its timeout",
-              advice: "check that the pipeline is running and reachable; this is what the monitor exists to catch",
-              value: null,
-            }
-          : {
-              verdict: "ERROR",
-              measured: error.message,
-              threshold: "the monitor can read the target's data",
-              advice: "the monitor could not judge this check; fix the configuration or report format, then re-run",
-              value: null,
-            };
-    } else {
-      outcome = {
-        verdict: "ERROR",
-        measured: `monitor defect: ${(error as Error)?.message ?? String(error)}`,
-        threshold: "the check evaluates without error",
-        advice: "report this monitor defect; the check could not judge the pipeline",
-        value: null,
-      };
-    }
-  }
-
-  const record: CheckRecord = {
-    id: meta.id,
-    title: ctx.task.name,
-    section: meta.section,
-    verdict: outcome.verdict,
-    measured: outcome.measured,
-    threshold: outcome.threshold,
-    advice: outcome.verdict === "PASS" ? undefined : outcome.advice,
-    value: outcome.value ?? null,
-    evidence: outcome.evidence,
-  };
-  ctx.task.meta.check = record;
-  await label(c, meta, record);
-
-  const line = `${outcome.measured}; threshold: ${outcome.threshold}${outcome.advice ? `. What to do: ${outcome.advice}` : ""}`;
-  if (outcome.verdict === "WARN") {
-    await ctx.annotate(`WARN: ${line}`, "warning");
-  } else if (outcome.verdict === "FAIL") {
-    throw new CheckAssertionError(`FAIL: ${line}`);
-  } else if (outcome.verdict === "ERROR") {
-    throw new MonitorCheckError(`ERROR (monitor could not judge): ${line}`);
-  }
+/**
+ * Declares the spec of one checklist line: `line(title, specId, checkIds, meta)`.
+ * `section` is the enclosing describe block (the checklist's section).
+ */
+export function line(title: string, spec: string, checks: string | string[], meta: LineMeta = {}): void {
+  const ids = Array.isArray(checks) ? checks : [checks];
+  it(title, (ctx) => report(ctx, spec, ids, meta));
 }
 
-async function label(c: CheckpointContext, meta: CheckMeta, record: CheckRecord): Promise<void> {
+async function report(ctx: TestContext, spec: string, ids: string[], meta: LineMeta): Promise<void> {
+  const c = checkpoint();
+  const found = ids.map((id) => c.checks!.find((r) => r.id === id));
+  const missing = ids.filter((_, i) => !found[i]);
+  const records = found.filter((r): r is CheckRecord => !!r);
+  const verdict: Verdict = missing.length ? "ERROR" : worst(...records.map((r) => r.verdict));
+  ctx.task.meta.line = { spec, checks: ids, verdict };
+  await label(c, ctx, spec, meta, verdict, records);
+  if (missing.length) {
+    throw new MonitorCheckError(`ERROR (monitor could not judge): check(s) ${missing.join(", ")} not judged in phase ${c.checkpoint.phase}; fix the spec's binding or the catalogue's phases`);
+  }
+  const text = records
+    .filter((r) => r.verdict !== "PASS" || records.length === 1)
+    .map((r) => `${records.length > 1 ? `[${r.id}] ` : ""}${r.verdict}: ${r.measured}; threshold: ${r.threshold}${r.advice ? `. What to do: ${r.advice}` : ""}`)
+    .join("\n");
+  if (verdict === "WARN") await ctx.annotate(text, "warning");
+  else if (verdict === "FAIL") throw new CheckAssertionError(text);
+  else if (verdict === "ERROR") throw new MonitorCheckError(`ERROR (monitor could not judge): ${text}`);
+}
+
+async function label(c: CheckpointContext, ctx: TestContext, spec: string, meta: LineMeta, verdict: Verdict, records: CheckRecord[]): Promise<void> {
   await allure.epic(c.config.name);
-  await allure.feature(meta.section);
+  await allure.feature(ctx.task.suite?.name ?? "");
   if (meta.kind) await allure.story(meta.kind);
   await allure.label("phase", c.checkpoint.phase);
   await allure.label("checkpoint", c.checkpoint.label);
-  await allure.label("verdict", record.verdict);
+  await allure.label("verdict", verdict);
+  await allure.label("spec", spec);
   await allure.severity(meta.severity ?? "normal");
   await allure.parameter("checkpoint", c.checkpoint.label, { excluded: true });
-  await allure.parameter("verdict", record.verdict, { excluded: true });
-  if (record.value !== null && record.value !== undefined) {
-    await allure.parameter("measured value", String(record.value), { excluded: true });
+  await allure.parameter("verdict", verdict, { excluded: true });
+  for (const r of records) {
+    if (r.value !== null && r.value !== undefined) await allure.parameter(`${r.id} measured`, `${r.value}${r.unit ? ` ${r.unit}` : ""}`, { excluded: true });
+    await allure.parameter(`${r.id} threshold`, r.threshold, { excluded: true });
   }
-  await allure.parameter("threshold", record.threshold, { excluded: true });
   await allure.attachment(
     "evidence.json",
-    JSON.stringify({ measured: record.measured, threshold: record.threshold, value: record.value, evidence: record.evidence }, null, 2),
+    JSON.stringify(records.map((r) => ({ check: r.id, verdict: r.verdict, measured: r.measured, threshold: r.threshold, value: r.value, notMeasured: r.notMeasured, evidence: r.evidence })), null, 2),
     "application/json",
   );
 }
-

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LocalReceivers } from "../../src/alerts/local-receivers.ts";
+import type { LocalReceivers } from "../support/local-receivers.ts";
 import type { AlertChannel, AlertNotice, AlertSeverity } from "../../src/alerts/types.ts";
 import { notice, receiversAndChannels } from "./helpers.ts";
 

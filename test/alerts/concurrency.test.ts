@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AlertDispatcher } from "../../src/alerts/dispatcher.ts";
-import { startLocalReceivers, type LocalReceivers } from "../../src/alerts/local-receivers.ts";
+import { startLocalReceivers, type LocalReceivers } from "../support/local-receivers.ts";
 import { SlackChannel } from "../../src/alerts/slack-channel.ts";
 import { tempDir } from "./helpers.ts";
 

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { alertChannelsSchema } from "../../src/alerts/config.ts";
 import { AlertDispatcher, type AlertDeliveryEvent } from "../../src/alerts/dispatcher.ts";
-import type { LocalReceivers } from "../../src/alerts/local-receivers.ts";
+import type { LocalReceivers } from "../support/local-receivers.ts";
 import type { AlertChannel } from "../../src/alerts/types.ts";
 import { notice, receiversAndChannels, tempDir } from "./helpers.ts";
 
@@ -240,7 +240,7 @@ describe("the outbox file", () => {
     expect(JSON.parse(text).entries).toHaveLength(1);
     const { writeFileSync } = await import("node:fs");
     writeFileSync(d.outboxPath, "{ torn");
-    await expect(d.retryOutbox()).rejects.toThrow(`${d.outboxPath}: not valid JSON`);
+    await expect(d.retryOutbox()).rejects.toThrow(`${d.outboxPath}: corrupt state file, not valid JSON`);
     expect(readFileSync(d.outboxPath, "utf8")).toBe("{ torn");
   });
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildChannels, type AlertChannelsConfigInput } from "../../src/alerts/config.ts";
-import { startLocalReceivers, type LocalReceivers, type LocalReceiversOptions } from "../../src/alerts/local-receivers.ts";
+import { startLocalReceivers, type LocalReceivers, type LocalReceiversOptions } from "../support/local-receivers.ts";
 import type { AlertNotice } from "../../src/alerts/types.ts";
 
 export function notice(overrides: Partial<AlertNotice> = {}): AlertNotice {

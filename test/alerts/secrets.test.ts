@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { alertChannelsSchema, buildChannels } from "../../src/alerts/config.ts";
 import { DeliveryError } from "../../src/alerts/delivery-error.ts";
 import { AlertDispatcher, type AlertDeliveryEvent } from "../../src/alerts/dispatcher.ts";
-import { startLocalReceivers, type LocalReceivers } from "../../src/alerts/local-receivers.ts";
+import { startLocalReceivers, type LocalReceivers } from "../support/local-receivers.ts";
 import { redactSecrets, urlSecrets } from "../../src/alerts/redact.ts";
 import { notice, localConfig, secretsOf, tempDir } from "./helpers.ts";
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildChannels } from "../../src/alerts/config.ts";
 import { DeliveryError } from "../../src/alerts/delivery-error.ts";
 import { AlertDispatcher } from "../../src/alerts/dispatcher.ts";
-import type { LocalReceivers, ReceiverName } from "../../src/alerts/local-receivers.ts";
+import type { LocalReceivers, ReceiverName } from "../support/local-receivers.ts";
 import type { AlertChannel } from "../../src/alerts/types.ts";
 import { localConfig, notice, receiversAndChannels, tempDir } from "./helpers.ts";
 

@@ -1,6 +1,6 @@
 /** Evaluations the specs share, on hand-made measurements (the e2e tests cover them live). */
 import { describe, expect, it } from "vitest";
-import { configSchema } from "../../src/config/schema.js";
+import { monitorConfigSchema as configSchema } from "../../src/config/resolve.js";
 import type { CheckpointContext } from "../../src/checkpoint/context.js";
 import { kpiRanges } from "../../src/checks/pipeline.js";
 import { againstHour1Baseline } from "../../src/checks/metrics.js";

@@ -5,7 +5,7 @@
  */
 import fs from "node:fs";
 import { vi, afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalReceivers, type LocalReceivers } from "../../src/alerts/local-receivers.js";
+import { startLocalReceivers, type LocalReceivers } from "../support/local-receivers.js";
 import { checkOf, describeChecks, prepareCutover, runCheckpoint, tempReportsDir, writeConfig, type PreparedCutover } from "../support/checkpoint-harness.js";
 
 // Each checkpoint is a whole process tree (tsx, vitest, the target's commands) on 2 cores.
@@ -20,7 +20,8 @@ describe("alerts: PagerDuty incident lifecycle, Slack outage and outbox", () => 
   beforeAll(async () => {
     receivers = await startLocalReceivers();
     const reportsDir = tempReportsDir();
-    cfg = ["--config", writeConfig(reportsDir, { alerts: { channels: { slack: {}, pagerduty: { eventsUrl: receivers.pagerdutyUrl }, email: { port: receivers.smtp.port }, webhook: {} } } })];
+    // Windows since the previous checkpoint (minimum lookback 0): each checkpoint sees its own fault.
+    cfg = ["--config", writeConfig(reportsDir, { target: { windows: { minLookbackSeconds: 0 } }, alerts: { channels: { slack: {}, pagerduty: { eventsUrl: receivers.pagerdutyUrl }, email: { port: receivers.smtp.port }, webhook: {} } } })];
     p = await prepareCutover({
       reportsDir,
       configArgs: cfg,
@@ -42,7 +43,7 @@ describe("alerts: PagerDuty incident lifecycle, Slack outage and outbox", () => 
     await p.pipeline.setFaults(["errors:20"]);
     const failing = await stability();
     expect(failing.exitCode, describeChecks(failing)).toBe(1);
-    expect(checkOf(failing.record, "stability.error-rate").verdict).toBe("FAIL");
+    expect(checkOf(failing.record, "error-rate").verdict).toBe("FAIL");
     const triggers = errorRateEvents(from).filter((e) => e.event_action === "trigger");
     expect(triggers, JSON.stringify(receivers.received.pagerduty.slice(from), null, 1)).toHaveLength(1);
     expect(triggers[0].payload.severity).toBe("critical");
@@ -56,7 +57,7 @@ describe("alerts: PagerDuty incident lifecycle, Slack outage and outbox", () => 
     await p.pipeline.setFaults([]);
     const healthy = await stability();
     // The window may still hold a run that failed before the fault was cleared: below 5 % either way.
-    expect(["PASS", "WARN"], describeChecks(healthy)).toContain(checkOf(healthy.record, "stability.error-rate").verdict);
+    expect(["PASS", "WARN"], describeChecks(healthy)).toContain(checkOf(healthy.record, "error-rate").verdict);
     const resolves = errorRateEvents(from).filter((e) => e.event_action === "resolve");
     expect(resolves).toHaveLength(1);
     expect(resolves[0].dedup_key).toBe(key);

@@ -22,7 +22,7 @@ describe("--auto-rollback with errors:20", () => {
     await p.pipeline.setFaults(["errors:20"]);
     const r = await runCheckpoint(["--phase=stability", "--auto-rollback"], p.env);
     expect(r.exitCode, describeChecks(r)).toBe(1);
-    expect(checkOf(r.record, "stability.error-rate").verdict).toBe("FAIL");
+    expect(checkOf(r.record, "error-rate").verdict).toBe("FAIL");
     expect(r.record!.decision.severity).toBe("CRITICAL");
     expect(r.record!.rollback?.status, JSON.stringify(r.record!.rollback)).toBe("succeeded");
     expect(r.record!.rollback.verification.version).toBe("v1");

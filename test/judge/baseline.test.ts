@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { baselineOptionsFor, compareRatio, compareToBaseline, type BaselineComparisonInput } from "../../src/judge/baseline.ts";
-import { defaultJudgeConfig } from "../../src/judge/config.ts";
+import { monitorConfigSchema as configSchema } from "../../src/config/resolve.ts";
 import { mannWhitneyU, median, normalCdf } from "../../src/judge/stats.ts";
 import { noisy, prng } from "./prng.ts";
 
@@ -114,7 +114,7 @@ describe("compareRatio for mostly-zero metrics", () => {
 
 describe("baselineOptionsFor", () => {
   it("maps each banded metric to its configured comparison", () => {
-    const t = defaultJudgeConfig().thresholds;
+    const t = configSchema.parse({}).thresholds;
     expect(baselineOptionsFor("kpi_latency_ms", t)).toEqual({
       metric: "kpi_latency_ms",
       unit: "ms",

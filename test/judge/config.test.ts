@@ -1,16 +1,32 @@
+/**
+ * The judge's part of the product's config (configSchema in src/config/schema.ts): thresholds,
+ * the week-3 baseline, the alert rules (defaults from src/judge/rules.ts, watching catalogue
+ * checks), the stale limit and the decision tree. Defaults equal DESIGN.md's and the checklist's tables.
+ */
 import { describe, expect, it } from "vitest";
-import {
-  alertRulesSchema,
-  decisionTreeSchema,
-  defaultJudgeConfig,
-  judgeConfigSchema,
-  thresholdsSchema,
-  week3BaselineSchema,
-} from "../../src/judge/config.ts";
+import { monitorConfigSchema as configSchema } from "../../src/config/resolve.ts";
+import type { MonitorConfigInput } from "../../src/config/schema.ts";
+import { checksFeeding } from "../../src/catalogue/catalogue.ts";
+import { alertRuleListSchema, conditionSchema, decisionTreeSchema, thresholdsSchema, week3BaselineSchema, type AlertRuleInput } from "../../src/judge/config.ts";
+import { alertRulesFor } from "../../src/judge/rules.ts";
 
-describe("judge config defaults equal DESIGN.md's and the checklist's tables", () => {
-  const config = defaultJudgeConfig();
+const config = configSchema.parse({});
+const byId = Object.fromEntries(config.alerts.rules.map((r) => [r.id, r]));
+const issues = (input: MonitorConfigInput) => {
+  const r = configSchema.safeParse(input);
+  expect(r.success).toBe(false);
+  return r.error!.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+};
+const ruleInput = (over: Partial<AlertRuleInput> = {}): AlertRuleInput => ({
+  id: "x",
+  condition: { failOf: ["cpu"] },
+  alertSeverity: "warning",
+  decisionSeverity: "LOW",
+  action: "a",
+  ...over,
+});
 
+describe("the judge's config defaults equal DESIGN.md's and the checklist's tables", () => {
   it("thresholds", () => {
     const t = config.thresholds;
     expect([t.kpiLatencyP95Ms.warnAt, t.kpiLatencyP95Ms.failAt]).toEqual([100, 500]);
@@ -25,7 +41,7 @@ describe("judge config defaults equal DESIGN.md's and the checklist's tables", (
   });
 
   it("week-3 baseline", () => {
-    expect(config.week3Baseline).toEqual({
+    expect(config.baseline.week3).toEqual({
       kpi_latency_ms: 1.09,
       error_rate_percent: 0,
       memory_peak_mb: 105.5,
@@ -39,75 +55,162 @@ describe("judge config defaults equal DESIGN.md's and the checklist's tables", (
     ["error-rate-critical", "critical", "CRITICAL"],
     ["audit-trail-failure", "critical", "CRITICAL"],
     ["data-quality-issue", "critical", "CRITICAL"],
+    ["pipeline-down", "critical", "HIGH"],
     ["latency-critical", "critical", "HIGH"],
     ["memory-critical", "critical", "HIGH"],
     ["cpu-critical", "critical", "HIGH"],
+    ["pipeline-restarted", "critical", "HIGH"],
+    ["output-channel-down", "critical", "HIGH"],
     ["latency-warning", "warning", "MEDIUM"],
     ["error-rate-warning", "warning", "MEDIUM"],
     ["cpu-warning", "warning", "LOW"],
     ["memory-warning", "warning", "LOW"],
-  ])("alert rule %s is %s / %s with a runbook", (id, alertSeverity, decisionSeverity) => {
-    const rule = config.alertRules.find((r) => r.id === id);
-    expect(rule).toMatchObject({ alertSeverity, decisionSeverity, repeatIntervalSeconds: 3600 });
-    expect(rule!.runbook.length).toBeGreaterThanOrEqual(3);
+    ["pipeline-restart-warning", "warning", "LOW"],
+  ])("alert rule %s is %s / %s, watches the checks that feed it, with a runbook", (id, alertSeverity, decisionSeverity) => {
+    const rule = byId[id]!;
+    expect(rule).toMatchObject({ alertSeverity, decisionSeverity, repeatIntervalSeconds: 3600, forSeconds: 0 });
+    expect(rule.runbook.length).toBeGreaterThanOrEqual(2);
+    // A critical watches the checks whose FAIL feeds it; a warning those whose WARN feeds it.
+    const feeding = checksFeeding(id);
+    expect(rule.condition).toEqual(alertSeverity === "critical" ? { failOf: feeding.fail, warnOf: [] } : { failOf: [], warnOf: feeding.warn });
+    expect([...rule.condition.failOf, ...rule.condition.warnOf].length).toBeGreaterThan(0);
   });
 
-  it("latency escalates at 10 and 15 minutes; memory at the next checkpoint; warnings yield to criticals", () => {
-    const byId = Object.fromEntries(config.alertRules.map((r) => [r.id, r]));
+  it("exactly the checklist's alert table, in order", () => {
+    expect(config.alerts.rules.map((r) => r.id)).toEqual([
+      "error-rate-critical",
+      "audit-trail-failure",
+      "data-quality-issue",
+      "pipeline-down",
+      "latency-critical",
+      "memory-critical",
+      "cpu-critical",
+      "pipeline-restarted",
+      "output-channel-down",
+      "latency-warning",
+      "error-rate-warning",
+      "cpu-warning",
+      "memory-warning",
+      "pipeline-restart-warning",
+    ]);
+  });
+
+  it("escalations, suppression, rollback overrides and inhibition", () => {
     expect(byId["latency-critical"]!.escalations).toEqual([
       { afterSeconds: 600, action: "alert engineering", rollbackRecommended: false },
       { afterSeconds: 900, action: "rollback recommended", rollbackRecommended: true },
     ]);
     expect(byId["memory-critical"]!.escalations).toEqual([{ atNextCheckpoint: true, action: "rollback recommended", rollbackRecommended: true }]);
-    expect(byId["latency-warning"]!.suppressedBy).toEqual(["latency-critical"]);
-    expect(byId["memory-warning"]!.suppressedBy).toEqual(["memory-critical"]);
-    expect(alertRulesSchema.parse(undefined)).toEqual(config.alertRules);
+    expect(byId["pipeline-down"]!.escalations).toEqual([{ afterSeconds: 900, action: "rollback recommended", rollbackRecommended: true }]);
+    expect(Object.fromEntries(config.alerts.rules.filter((r) => r.suppressedBy.length).map((r) => [r.id, r.suppressedBy]))).toEqual({
+      "latency-warning": ["latency-critical"],
+      "error-rate-warning": ["error-rate-critical"],
+      "cpu-warning": ["cpu-critical"],
+      "memory-warning": ["memory-critical"],
+      "pipeline-restart-warning": ["pipeline-restarted"],
+    });
+    expect(config.alerts.rules.filter((r) => r.rollback).map((r) => [r.id, r.rollback])).toEqual([["data-quality-issue", "recommended"]]);
+    expect(config.alerts.rules.filter((r) => r.inhibitsUnmeasured).map((r) => r.id)).toEqual(["pipeline-down"]);
+    // The defaults are a valid configured rule list too.
+    expect(alertRuleListSchema.parse(config.alerts.rules)).toEqual(config.alerts.rules);
+  });
+
+  it("a stale limit of 30 minutes", () => {
+    expect(config.alerts.staleAfterSeconds).toBe(1800);
+    expect(configSchema.parse({ alerts: { staleAfterSeconds: 600 } }).alerts.staleAfterSeconds).toBe(600);
+    expect(issues({ alerts: { staleAfterSeconds: 0 } })[0]).toMatch(/^alerts\.staleAfterSeconds: /);
   });
 
   it("decision tree", () => {
     const tree = config.decisionTree;
-    expect(tree.CRITICAL).toMatchObject({ action: "rollback now", rollback: true });
-    expect(tree.HIGH.rollback).toBe(false);
-    expect(tree.MEDIUM.action).toBe("monitor and document");
-    expect(tree.LOW.action).toBe("document and continue");
-    expect(decisionTreeSchema.parse({ HIGH: { action: "page" } }).HIGH).toMatchObject({ action: "page", rollback: false });
+    expect(tree.CRITICAL).toEqual({ action: "rollback now", rollback: true, runbook: [] });
+    expect(tree.HIGH).toMatchObject({ rollback: false, runbook: [] });
+    expect(tree.MEDIUM).toEqual({ action: "monitor and document", rollback: false, runbook: [] });
+    expect(tree.LOW).toEqual({ action: "document and continue", rollback: false, runbook: [] });
+    expect(tree.NONE.action).toBe("continue monitoring");
+    expect(tree).toMatchObject({ unmatchedFailSeverity: "HIGH", unmatchedWarnSeverity: "LOW", errorSeverity: "MEDIUM" });
+    expect(tree.rollbackProcedure[0]).toBe("Execute the rollback: {rollbackCommand}");
+    expect(decisionTreeSchema.parse({ HIGH: { action: "page" } }).HIGH).toEqual({ action: "page", rollback: false, runbook: [] });
   });
+});
 
-  it("overriding one threshold keeps the rest and moves the default rules with it", () => {
-    const c = judgeConfigSchema.parse({ thresholds: { kpiLatencyP95Ms: { failAt: 400 } } });
+describe("configuring the judge", () => {
+  it("overriding one threshold keeps the rest; the default rules keep watching the same checks and quote the new band", () => {
+    const c = configSchema.parse({ thresholds: { kpiLatencyP95Ms: { failAt: 400 } } });
     expect(c.thresholds.kpiLatencyP95Ms).toMatchObject({ warnAt: 100, failAt: 400, unit: "ms" });
     expect(c.thresholds.cpuPercent.failAt).toBe(80);
-    const rule = c.alertRules.find((r) => r.id === "latency-critical")!;
-    expect(rule.condition).toMatchObject({ metric: "kpi_latency_ms", operator: ">", threshold: 400 });
+    const rule = c.alerts.rules.find((r) => r.id === "latency-critical")!;
+    expect(rule.condition).toEqual(byId["latency-critical"]!.condition);
+    expect(rule.description).toBe("Latency > 400ms");
+    expect(c.alerts.rules.find((r) => r.id === "latency-warning")!.description).toBe("Latency 100-400ms");
+    expect(alertRulesFor(c.thresholds)).toEqual(c.alerts.rules);
+  });
+
+  it("configured rules replace the defaults", () => {
+    const c = configSchema.parse({ alerts: { rules: [ruleInput({ id: "cpu-only", condition: { warnOf: ["cpu"] } })] } });
+    expect(c.alerts.rules).toEqual([
+      {
+        id: "cpu-only",
+        description: "",
+        condition: { failOf: [], warnOf: ["cpu"] },
+        alertSeverity: "warning",
+        decisionSeverity: "LOW",
+        action: "a",
+        runbook: [],
+        forSeconds: 0,
+        escalations: [],
+        repeatIntervalSeconds: 3600,
+        suppressedBy: [],
+        inhibitsUnmeasured: false,
+      },
+    ]);
+  });
+
+  it.each([
+    ["failOf", { failOf: ["cpu", "latency"] }, "alerts.rules.1.condition.failOf.1", "latency"],
+    ["warnOf", { warnOf: ["kpi_latency_ms"] }, "alerts.rules.1.condition.warnOf.0", "kpi_latency_ms"],
+  ])("a configured rule naming an unknown check in %s is refused with the field's path", (_field, condition, path, id) => {
+    const found = issues({ alerts: { rules: [ruleInput({ id: "ok" }), ruleInput({ id: "bad", condition })] } });
+    expect(found).toEqual([`${path}: unknown check "${id}" (see docs/CHECKS.md for the catalogue's ids)`]);
+  });
+
+  it.each<[string, unknown]>([
+    ["an empty condition", {}],
+    ["the old metric condition", { metric: "kpi_latency_ms", operator: ">", threshold: 500 }],
+    ["the old check condition", { check: "kpi-latency", verdicts: ["FAIL"] }],
+    ["the old anyOf condition", { anyOf: [{ metric: "memory_mb", operator: ">", threshold: 500 }] }],
+  ])("%s watches no check and is refused", (_name, condition) => {
+    const r = conditionSchema.safeParse(condition);
+    expect(r.success).toBe(false);
+    expect(r.error!.issues[0]!.message).toBe("a rule watches at least one check (failOf or warnOf)");
+    expect(issues({ alerts: { rules: [ruleInput({ condition: condition as never })] } })).toEqual(["alerts.rules.0.condition: a rule watches at least one check (failOf or warnOf)"]);
   });
 
   it.each([
     ["an inverted band", { cpuPercent: { warnAt: 90 } }, /warnAt \(90\) must not exceed failAt \(80\)/],
-    ["a bad alpha", { significanceAlpha: 1.5 }, /./],
-  ])("rejects %s", (_name, input, message) => {
+    ["a bad alpha", { significanceAlpha: 1.5 }, /expected number to be <1|too big/i],
+  ])("thresholds reject %s", (_name, input, message) => {
     const r = thresholdsSchema.safeParse(input);
     expect(r.success).toBe(false);
     expect(r.error!.issues[0]!.message).toMatch(message);
   });
 
-  it("rejects duplicate rule ids, unknown suppressors and ambiguous escalations", () => {
-    const rule = { id: "x", condition: { metric: "m", operator: ">", threshold: 1 }, alertSeverity: "warning", decisionSeverity: "LOW", action: "a" };
-    expect(alertRulesSchema.safeParse([rule, rule]).error?.issues[0]?.message).toMatch(/duplicate/);
-    expect(alertRulesSchema.safeParse([{ ...rule, suppressedBy: ["nope"] }]).error?.issues[0]?.message).toMatch(/unknown rule "nope"/);
-    expect(alertRulesSchema.safeParse([{ ...rule, escalations: [{ action: "x" }] }]).error?.issues[0]?.message).toMatch(/exactly one/);
+  it("rejects duplicate rule ids, unknown suppressors, ambiguous escalations and bad ids", () => {
+    const rule = ruleInput();
+    expect(alertRuleListSchema.safeParse([rule, rule]).error?.issues[0]?.message).toMatch(/duplicate rule id "x"/);
+    expect(alertRuleListSchema.safeParse([{ ...rule, suppressedBy: ["nope"] }]).error?.issues[0]?.message).toMatch(/unknown rule "nope"/);
+    expect(alertRuleListSchema.safeParse([{ ...rule, escalations: [{ action: "x" }] }]).error?.issues[0]?.message).toMatch(/exactly one/);
+    expect(alertRuleListSchema.safeParse([{ ...rule, escalations: [{ action: "x", afterSeconds: 60, atNextCheckpoint: true }] }]).error?.issues[0]?.message).toMatch(/exactly one/);
+    expect(alertRuleListSchema.safeParse([{ ...rule, id: "Not An Id" }]).success).toBe(false);
+    expect(issues({ alerts: { rules: [rule, rule] } })).toEqual(['alerts.rules.1.id: duplicate rule id "x"']);
   });
 
-  it("check conditions can never watch for ERROR", () => {
-    const rule = { id: "x", condition: { check: "c", verdicts: ["ERROR"] }, alertSeverity: "critical", decisionSeverity: "CRITICAL", action: "a" };
-    expect(alertRulesSchema.safeParse([rule]).success).toBe(false);
-  });
-
-  it("returns fresh objects", () => {
-    const a = defaultJudgeConfig();
-    a.alertRules[0]!.runbook.push("mutated");
+  it("every parse returns fresh rule and tree objects", () => {
+    const a = configSchema.parse({});
+    a.alerts.rules[0]!.runbook.push("mutated");
     a.decisionTree.rollbackProcedure.push("mutated");
-    const b = defaultJudgeConfig();
-    expect(b.alertRules[0]!.runbook).not.toContain("mutated");
+    const b = configSchema.parse({});
+    expect(b.alerts.rules[0]!.runbook).not.toContain("mutated");
     expect(b.decisionTree.rollbackProcedure).not.toContain("mutated");
   });
 });

@@ -5,9 +5,10 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { evaluateRules } from "../../src/judge/alert-rules.ts";
 import { testClock } from "../../src/judge/clock.ts";
-import { defaultJudgeConfig } from "../../src/judge/config.ts";
+import { monitorConfigSchema as configSchema } from "../../src/config/resolve.ts";
 import { createSilence } from "../../src/judge/silences.ts";
-import { emptyJudgeState, judgeStateFile, stateFile, StateFileError } from "../../src/judge/state-file.ts";
+import { stateFile, StateFileError } from "../../src/state/state-file.ts";
+import { emptyJudgeState, judgeStateFile } from "../../src/judge/judge-state.ts";
 
 let dir: string;
 beforeEach(async () => {
@@ -26,8 +27,8 @@ describe("state file", () => {
     const file = judgeStateFile(join(dir, "judge-state.json"));
     const clock = testClock();
     const { state: alerts } = evaluateRules({
-      rules: defaultJudgeConfig().alertRules,
-      observations: { kpi_latency_ms: { value: 700, verdict: "FAIL" } },
+      rules: configSchema.parse({}).alerts.rules,
+      observations: { "kpi-latency": { value: 700, verdict: "FAIL", measured: true } },
       state: emptyJudgeState().alerts,
       clock,
       checkpoint: "01:30",
@@ -38,6 +39,7 @@ describe("state file", () => {
       silences: [createSilence({ ruleId: "cpu-warning", forMinutes: 30, by: "ops", reason: "load test" }, clock)],
       baselines: { hour1: { source: "hour1", checkpoint: "01:00", recordedAt: "2025-12-26T01:00:00.000Z", samples: { kpi_latency_ms: [1.1, 1.2] } } },
     };
+    expect(alerts.alerts["latency-critical"]).toMatchObject({ status: "firing", lastValue: 700, lastMeasuredAt: "2025-12-26T00:00:00.000Z" });
     await file.save(value);
     expect(await judgeStateFile(file.path).load()).toEqual(value);
     expect((await readdir(dir)).sort()).toEqual(["judge-state.json"]); // no temp or lock left behind
@@ -57,6 +59,30 @@ describe("state file", () => {
     expect((error as Error).message).not.toMatch(/\n/);
     await expect(file.update((s) => s)).rejects.toThrow(StateFileError);
     expect(await readFile(path, "utf8")).toBe(content); // untouched
+  });
+
+  it("a file written before alerts recorded lastMeasuredAt loads as never measured, and stale checks fall back to firedAt", async () => {
+    const path = join(dir, "judge-state.json");
+    const old = {
+      ruleId: "cpu-critical",
+      status: "firing",
+      incidentId: "cpu-critical@2025-12-26T00:00:00.000Z",
+      pendingSince: "2025-12-26T00:00:00.000Z",
+      firedAt: "2025-12-26T00:00:00.000Z",
+      firedAtCheckpoint: "00:00",
+      resolvedAt: null,
+      notified: true,
+      lastNotifiedAt: "2025-12-26T00:00:00.000Z",
+      escalationsReached: [],
+      lastValue: 93,
+      lastEvaluatedAt: "2025-12-26T00:00:00.000Z",
+    };
+    await writeFile(path, JSON.stringify({ version: 1, alerts: { version: 1, alerts: { "cpu-critical": old } }, silences: [], baselines: {} }));
+    const loaded = await judgeStateFile(path).load();
+    expect(loaded.alerts.alerts["cpu-critical"]).toMatchObject({ status: "firing", lastMeasuredAt: null });
+    const clock = testClock(Date.parse("2025-12-26T00:30:00.000Z"));
+    const r = evaluateRules({ rules: configSchema.parse({}).alerts.rules, observations: {}, state: loaded.alerts, clock, checkpoint: "00:30" });
+    expect(r.firing.map((f) => [f.ruleId, f.stale])).toEqual([["cpu-critical", { since: "2025-12-26T00:00:00.000Z" }]]);
   });
 
   it("refuses to save an invalid state", async () => {

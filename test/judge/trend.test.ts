@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { HOUR_MS, MINUTE_MS } from "../../src/judge/clock.ts";
-import { defaultJudgeConfig } from "../../src/judge/config.ts";
+import { monitorConfigSchema as configSchema } from "../../src/config/resolve.ts";
 import { judgeMemoryTrend, memoryTrend, type MemorySample, type MemoryTrendOk } from "../../src/judge/trend.ts";
 import { prng } from "./prng.ts";
 
-const thresholds = defaultJudgeConfig().thresholds;
+const thresholds = configSchema.parse({}).thresholds;
 const T0 = Date.parse("2025-12-26T00:00:00Z");
 
 describe("memoryTrend", () => {

@@ -15,22 +15,10 @@ import { targetSchema, type TargetConfig, type TargetConfigInput } from "../../s
 import { probeAudit } from "../../src/probes/audit.js";
 import type { AuditMeasurement, AuditWatermark, ProbeResult } from "../../src/probes/types.js";
 import { startPostgres, type PostgresServer } from "../support/postgres-server.js";
+import { CALC_EVENTS, ok } from "../support/audit-fixtures.js";
 
 const ENV = `CUTOVER_TEST_AUDIT_PG_${randomBytes(4).toString("hex").toUpperCase()}`;
 const TIMEOUT_MS = 3000;
-const CALC_EVENTS: [string, string][] = [
-  ["calculate_all", "started"],
-  ["kpi_calculated", "success"],
-  ["kpi_calculated", "success"],
-  ["kpi_calculated", "success"],
-  ["composite_kpi_calculated", "success"],
-  ["calculate_all", "completed"],
-];
-
-function ok<T>(r: ProbeResult<T>): T {
-  if (!r.ok) throw new Error(`${r.failure}: ${r.message}`);
-  return r.data;
-}
 
 describe("audit probe: PostgreSQL audit source (real server)", () => {
   let server: PostgresServer;
@@ -47,12 +35,12 @@ describe("audit probe: PostgreSQL audit source (real server)", () => {
     };
     return targetSchema.parse(input);
   };
-  const insert = async (rows: { event: string; status: string; requestId?: string | null; runId?: string | null }[]) => {
+  const insert = async (rows: { event: string; status: string; requestId?: string | null; runId?: string | null; ts?: string }[]) => {
     for (const r of rows) {
       await db.query(
         `INSERT INTO audit_events ("timestamp", event, status, actor, action, details, request_id, run_id)
          VALUES ($1, $2, $3, 'kpi_engine', $2, '{}', $4, $5)`,
-        [new Date().toISOString(), r.event, r.status, r.requestId ?? null, r.runId ?? null],
+        [r.ts ?? new Date().toISOString(), r.event, r.status, r.requestId ?? null, r.runId ?? null],
       );
     }
   };
@@ -134,24 +122,45 @@ describe("audit probe: PostgreSQL audit source (real server)", () => {
     expect(first.watermark.timestamp).toBe((await db.query(`SELECT MAX("timestamp") AS t FROM audit_events`)).rows[0].t);
   });
 
-  it("with the previous watermark: only new events, but a run is counted in full", async () => {
+  it("with the previous watermark: the window's events (minimum lookback) and every event past the watermark, whatever its timestamp; a run counted in full", async () => {
     const w1: AuditWatermark = first.watermark;
+    expect(w1).toMatchObject({ column: "id", type: "number" });
     await insert([...runEvents("run-b", 1, 5), ...runEvents("run-c", 2)]);
     await insert(CALC_EVENTS.map(([event, status]) => ({ event, status, requestId: "ext-1" })));
+    // Written late with an old timestamp (2 h ago): older than the window, but past the watermark.
+    await insert([{ event: "calculate_all", status: "started", runId: "run-late", ts: new Date(Date.now() - 7_200_000).toISOString() }]);
     const r = ok(await probeAudit(target, { now: Date.now, previous: { auditWatermark: w1 } }));
     expect(r.probeCalculation).toMatchObject({ eventCount: 6, complete: true });
     const s = r.sinceLastCheckpoint;
     expect(s.from).toEqual(w1);
-    expect(s.eventCount).toBe(1 + 2 + 6);
-    expect(s.requests).toBe(1);
+    expect(s.window).toMatchObject({ reason: "minimum lookback", previousMs: w1.at, minLookbackSeconds: 600 });
+    // Back to back: the first checkpoint's 11 run events and its own calculation (6) are still in the window.
+    expect(s.eventCount).toBe(11 + 6 + 1 + 2 + 6 + 1);
+    expect(s.requests).toBe(2);
     expect(s.runs).toEqual([
+      { runId: "run-a", eventCount: 6, complete: true },
       { runId: "run-b", eventCount: 6, complete: true },
       { runId: "run-c", eventCount: 2, complete: false },
+      { runId: "run-late", eventCount: 1, complete: false },
     ]);
-    expect(s.incompleteRuns.map((x) => x.runId)).toEqual(["run-c"]);
-    expect(r.totalEvents).toBe(17 + 9 + 6);
+    expect(s.incompleteRuns.map((x) => x.runId)).toEqual(["run-c", "run-late"]);
+    expect(r.totalEvents).toBe(17 + 10 + 6);
     expect(r.watermark.position).toBe(await maxId());
-    expect(r.watermark.position).toBeGreaterThan(w1.position);
+    expect(Number(r.watermark.position)).toBeGreaterThan(Number(w1.position));
+  });
+
+  it("a timestamp watermark on PostgreSQL (no integer id needed)", async () => {
+    const t = config({ source: { kind: "postgres", connectionStringEnv: ENV, columns: { id: "no_such_id" }, watermark: { column: "timestamp", type: "timestamp" } } });
+    const r = ok(await probeAudit(t, { now: Date.now }));
+    const newest = (await db.query(`SELECT MAX("timestamp") AS t FROM audit_events`)).rows[0].t;
+    expect(r.watermark).toMatchObject({ source: "postgres", column: "timestamp", type: "timestamp", position: newest });
+    expect(r.probeCalculation).toMatchObject({ eventCount: 6, complete: true });
+    const again = ok(await probeAudit(t, { now: Date.now, previous: { auditWatermark: r.watermark } }));
+    expect(again.sinceLastCheckpoint.from).toEqual(r.watermark);
+    expect(again.sinceLastCheckpoint.runs.map((x) => x.runId)).toEqual(["run-a", "run-b", "run-c"]);
+    // The trade-off of a timestamp watermark: an event written late with an old timestamp
+    // (run-late, 2 h old) is past the id watermark but not past a timestamp watermark.
+    expect(again.sinceLastCheckpoint.runs.map((x) => x.runId)).not.toContain("run-late");
   });
 
   it("missing table -> target failure, one line", async () => {

@@ -53,16 +53,24 @@ describe("probes against a healthy V2 reference pipeline (measured once)", () =>
     expect(new Set(l.samples.map((s) => s.requestId)).size).toBe(30);
   });
 
-  it("error rate: read after the latency burst, window non-empty, 0 %; the next checkpoint is a delta", () => {
+  it("error rate: read after the latency burst, window non-empty, 0 %; back to back the window still covers the minimum lookback", () => {
     const e = ok(m.errorRate);
     expect(e.source).toBe("metrics");
+    expect(e.sources).toEqual({ requests: "metrics", runs: "metrics" });
     expect(e.window.requests).toBeGreaterThanOrEqual(30);
     expect(e.errorRatePercent).toBe(0);
+    expect(e.failures).toBe(0);
+    expect(e.upperBound95Percent).toBeCloseTo((1 - 0.05 ** (1 / e.denominator)) * 100, 9);
     expect(e.counters.processStartTimeSeconds).toBeGreaterThan(0);
     const e2 = ok(second.errorRate);
     expect(e2).toMatchObject({ firstReading: false, restarted: false });
-    expect(e2.window.requests).toBeGreaterThanOrEqual(30);
-    expect(e2.window.requests).toBe(e2.counters.requests - e.counters.requests);
+    // Seconds after the first: no reading is as old as the window start (600 s back), and the
+    // pipeline started inside the window: everything since its start is counted.
+    expect(e2.window.required).toMatchObject({ reason: "minimum lookback", previousMs: e.counters.at });
+    expect(e2.window).toMatchObject({ countedFrom: "process start" });
+    expect(e2.window.requests).toBe(e2.counters.requests);
+    expect(e2.window.requests).toBeGreaterThanOrEqual(e.window.requests + 30);
+    expect(e2.counters.earlier?.map((r) => r.at)).toEqual([e.counters.at]);
   });
 
   it("resources: RSS and CPU of the pidfile's process over the window", () => {
@@ -73,14 +81,19 @@ describe("probes against a healthy V2 reference pipeline (measured once)", () =>
     expect(r.cpuPercentMean).toBeGreaterThanOrEqual(0);
   });
 
-  it("logs: lines scanned, no errors, incremental on the second checkpoint", () => {
+  it("logs: lines of the window, no errors; the second checkpoint's window reaches back over the first's lines, its totals do not", () => {
     const l = ok(m.logs);
     expect(l.linesScanned).toBeGreaterThan(0);
     expect(l.sinceLastCheckpoint.errors).toBe(0);
+    expect(l.sinceLastCheckpoint.startFoundBy).toBe("file start"); // the pipeline started seconds ago
     expect(l.lastLineAt).toMatch(/^\d{4}-/);
+    expect(l.lastLineAgeSeconds).toBeGreaterThanOrEqual(0);
     const l2 = ok(second.logs);
-    expect(l2.sinceLastCheckpoint.fromOffset).toBe(l.state.offset);
-    expect(l2.sinceCutover.linesScanned).toBe(l.linesScanned + l2.linesScanned);
+    expect(l2.newSincePreviousCheckpoint.fromOffset).toBe(l.state.offset);
+    expect(l2.sinceLastCheckpoint.window).toMatchObject({ reason: "minimum lookback", previousMs: l.state.at });
+    expect(l2.sinceLastCheckpoint.fromOffset).toBeLessThan(l.state.offset);
+    expect(l2.linesScanned).toBeGreaterThan(l2.newSincePreviousCheckpoint.linesScanned);
+    expect(l2.sinceCutover.linesScanned).toBe(l.newSincePreviousCheckpoint.linesScanned + l2.newSincePreviousCheckpoint.linesScanned);
   });
 
   it("audit: the probe's own calculation wrote exactly 6 events; runs in the window complete", () => {
@@ -90,7 +103,11 @@ describe("probes against a healthy V2 reference pipeline (measured once)", () =>
     expect(a.sinceLastCheckpoint.runsWithoutEvents).toEqual([]);
     const a2 = ok(second.audit);
     expect(a2.sinceLastCheckpoint.from).toEqual(a.watermark);
-    expect(a2.watermark.position).toBeGreaterThan(a.watermark.position);
+    expect(a2.sinceLastCheckpoint.window).toMatchObject({ reason: "minimum lookback", previousMs: a.watermark.at });
+    expect(a2.watermark).toMatchObject({ column: "id", type: "number" });
+    expect(Number(a2.watermark.position)).toBeGreaterThan(Number(a.watermark.position));
+    // Back to back: the first checkpoint's runs are still in the window.
+    expect(a2.sinceLastCheckpoint.runs.length).toBeGreaterThanOrEqual(a.sinceLastCheckpoint.runs.length);
   });
 
   it("validation: the command ran, its fresh report has 5 PASS checks", () => {

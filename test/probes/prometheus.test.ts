@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { targetSchema } from "../../src/config/target.js";
+import { measurementWindow } from "../../src/probes/common.js";
 import { countersFromMetrics, windowBetween } from "../../src/probes/error-rate.js";
 import { parsePrometheusText } from "../../src/probes/prometheus.js";
 
@@ -49,14 +50,20 @@ describe("Prometheus exposition parser", () => {
     }
   });
 
-  it("windows: delta against the previous reading, restart from a changed start time or a counter going back", () => {
+  it("windows: delta against the newest reading at or before the window start; from the process start otherwise; restart from a changed start time or a counter going back", () => {
     const base = { source: "metrics" as const, failedRequestsByLabel: {}, processStartTimeSeconds: 100 };
-    const prev = { ...base, at: 1, requests: 10, failedRequests: 1, runs: 5, failedRuns: 0 };
-    const cur = { ...base, at: 2, requests: 40, failedRequests: 2, runs: 7, failedRuns: 1, failedRequestsByLabel: { "500": 2 } };
-    expect(windowBetween(prev, cur).window).toMatchObject({ requests: 30, failedRequests: 1, runs: 2, failedRuns: 1, fromMs: 1 });
-    expect(windowBetween(undefined, cur)).toMatchObject({ firstReading: true, window: { requests: 40, fromMs: null } });
-    const restarted = windowBetween(prev, { ...cur, processStartTimeSeconds: 200 });
-    expect(restarted).toMatchObject({ restarted: true, window: { requests: 40, fromMs: null } });
-    expect(windowBetween(prev, { ...cur, requests: 3 }).restarted).toBe(true);
+    const prev = { ...base, at: 1_000, requests: 10, failedRequests: 1, runs: 5, failedRuns: 0 };
+    const cur = { ...base, at: 2_000, requests: 40, failedRequests: 2, runs: 7, failedRuns: 1, failedRequestsByLabel: { "500": 2 } };
+    // Lookback 0 s: the window is the time since the previous reading.
+    const since = measurementWindow(cur.at, prev.at, 0);
+    expect(windowBetween(prev, cur, since).window).toMatchObject({ requests: 30, failedRequests: 1, runs: 2, failedRuns: 1, fromMs: 1_000, countedFrom: "earlier reading" });
+    // Lookback 600 s: no reading that old, counted from the process start.
+    const lookback = measurementWindow(cur.at, prev.at, 600);
+    expect(windowBetween(prev, cur, lookback)).toMatchObject({ firstReading: false, restarted: false, window: { requests: 40, fromMs: 100_000, countedFrom: "process start" } });
+    expect(windowBetween(prev, cur, lookback).earlier).toEqual([{ at: 1_000, requests: 10, failedRequests: 1, runs: 5, failedRuns: 0, failedRequestsByLabel: {}, processStartTimeSeconds: 100 }]);
+    expect(windowBetween(undefined, cur, lookback)).toMatchObject({ firstReading: true, window: { requests: 40, countedFrom: "process start" } });
+    const restarted = windowBetween(prev, { ...cur, processStartTimeSeconds: 200 }, since);
+    expect(restarted).toMatchObject({ restarted: true, window: { requests: 40, fromMs: 200_000 }, earlier: [] });
+    expect(windowBetween(prev, { ...cur, requests: 3 }, since).restarted).toBe(true);
   });
 });

@@ -65,7 +65,10 @@ describe("a stand-in pipeline in another language, watched by configuration alon
   it("JSON-lines logs: level from the lvl field by its own pattern", () => {
     const l = ok(m.logs);
     expect(l.sinceCutover).toMatchObject({ errors: 1, warnings: 1, critical: 0 });
-    expect(l.sinceLastCheckpoint.countsByLevel).toEqual({});
+    // Nothing new since hour0, but the window (10 min back) still holds hour0's lines.
+    expect(l.newSincePreviousCheckpoint.countsByLevel).toEqual({});
+    expect(l.sinceLastCheckpoint.countsByLevel).toEqual({ info: 1, warning: 1, error: 1 });
+    expect(l.lastLineAt).toMatch(/^\d{4}-\d{2}-\d{2}T/);
     const first = ok(hour0.logs);
     expect(first.sinceLastCheckpoint.countsByLevel).toEqual({ info: 1, warning: 1, error: 1 });
     expect(first.sinceLastCheckpoint.samples.error[0]!.line).toContain("upstream timeout");

@@ -30,6 +30,8 @@ export interface CheckRecord {
   threshold: string;
   advice?: string;
   value: unknown;
+  notMeasured?: boolean;
+  rules?: string[];
 }
 
 export interface CheckpointRun {

@@ -25,6 +25,10 @@ export interface StartOptions {
   input?: string;
   /** Keep the state dir after stop() (default: removed). */
   keepDir?: boolean;
+  /** `start --supervise`: run the service under the pipeline's supervisor (restarts it after a failure). */
+  supervise?: boolean;
+  /** With supervise: `--restart-delay-ms` (the pipeline's default is 500). */
+  restartDelayMs?: number;
 }
 
 export interface StartedPipeline {
@@ -39,10 +43,22 @@ export interface StartedPipeline {
   health(): Promise<Record<string, any>>;
   /** SIGTERM this pid (SIGKILL after 5 s), then remove the state dir unless keepDir. */
   stop(): Promise<void>;
+  /** With supervise: the supervisor's pid (`pid` is the first service process; the pidfile names the current one). */
+  supervisorPid?: number;
 }
 
 const live = new Set<number>();
+/** Supervised pipelines' state dirs: at exit also the pid their pidfile names now (a restart changes it). */
+const liveDirs = new Set<string>();
 process.once("exit", () => {
+  for (const dir of liveDirs) {
+    try {
+      const pid = Number(fs.readFileSync(path.join(dir, "pipeline.pid"), "utf8").trim());
+      if (Number.isInteger(pid) && pid > 0) live.add(pid);
+    } catch {
+      /* no pidfile */
+    }
+  }
   for (const pid of live) {
     try {
       process.kill(pid, "SIGKILL");
@@ -51,6 +67,16 @@ process.once("exit", () => {
     }
   }
 });
+
+/** The pid in a state dir's pidfile (`pipeline.pid`, or e.g. `supervisor.pid`); undefined when missing. */
+export function readPidFile(dir: string, name = "pipeline.pid"): number | undefined {
+  try {
+    const n = Number(fs.readFileSync(path.join(dir, name), "utf8").trim());
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -96,22 +122,41 @@ export function runCli(args: string[], opts: { timeout?: number; env?: Record<st
 
 export async function startPipeline(o: StartOptions = {}): Promise<StartedPipeline> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pipeline-test-"));
-  const port = await freePort();
-  const args = ["start", "--dir", dir, "--port", String(port), "--interval", String(o.interval ?? 0.5)];
-  if (o.version) args.push("--version", o.version);
-  if (o.input) args.push("--input", o.input);
-  for (const f of o.faults ?? []) args.push("--fault", f);
-  if (o.allowFaults ?? true) args.push("--allow-faults");
-  const r = await runCli(args, { timeout: 45_000 });
-  const m = /url=(\S+) pid=(\d+)/.exec(String(r.stdout));
-  if (r.exitCode !== 0 || !m) {
+  // A free port can be taken by another process between freePort() and the pipeline's bind
+  // (tests start pipelines side by side): on EADDRINUSE, try another port.
+  let port = 0;
+  let r: Result | undefined;
+  let m: RegExpExecArray | null = null;
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    port = await freePort();
+    const args = ["start", "--dir", dir, "--port", String(port), "--interval", String(o.interval ?? 0.5)];
+    if (o.version) args.push("--version", o.version);
+    if (o.input) args.push("--input", o.input);
+    for (const f of o.faults ?? []) args.push("--fault", f);
+    if (o.allowFaults ?? true) args.push("--allow-faults");
+    if (o.supervise) args.push("--supervise");
+    if (o.supervise && o.restartDelayMs !== undefined) args.push("--restart-delay-ms", String(o.restartDelayMs));
+    r = await runCli(args, { timeout: 45_000 });
+    m = /url=(\S+) pid=(\d+)/.exec(String(r.stdout));
+    if (r.exitCode === 0 && m) break;
+    if (!/EADDRINUSE/.test(`${r.stderr}${r.stdout}`)) break;
+  }
+  if (r!.exitCode !== 0 || !m) {
+    const sup = readPidFile(dir, "supervisor.pid");
+    if (sup && alive(sup)) process.kill(sup, "SIGKILL");
     const pid = Number(fs.existsSync(path.join(dir, "pipeline.pid")) ? fs.readFileSync(path.join(dir, "pipeline.pid"), "utf8") : 0);
     if (pid && alive(pid)) process.kill(pid, "SIGKILL");
-    throw new Error(`pipeline start failed (exit ${r.exitCode}): ${String(r.stderr).trim()} ${String(r.stdout).trim()}`);
+    throw new Error(`pipeline start failed (exit ${r!.exitCode}): ${String(r!.stderr).trim()} ${String(r!.stdout).trim()}`);
   }
   const url = m[1]!;
   const pid = Number(m[2]);
   live.add(pid);
+  const supM = /supervisor_pid=(\d+)/.exec(String(r!.stdout));
+  const supervisorPid = supM ? Number(supM[1]) : undefined;
+  if (supervisorPid) {
+    live.add(supervisorPid);
+    liveDirs.add(dir);
+  }
 
   const health = async () => {
     const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(3000) });
@@ -128,8 +173,25 @@ export async function startPipeline(o: StartOptions = {}): Promise<StartedPipeli
       fs.writeFileSync(path.join(dir, "faults.json"), JSON.stringify({ allowed: true, faults: specs }));
       await waitFor(async () => JSON.stringify((await health()).faults) === JSON.stringify(specs), 5000, `faults ${specs.join(",") || "cleared"}`);
     },
+    supervisorPid,
     async stop() {
-      if (alive(pid)) {
+      if (supervisorPid) {
+        // the supervisor first (SIGTERM: it stops its service without restarting it), then
+        // whatever service process the pidfile names now
+        const current = readPidFile(dir);
+        for (const [p, what] of [[supervisorPid, "supervisor"], [current, "service"]] as const) {
+          if (!p || !alive(p)) continue;
+          process.kill(p, "SIGTERM");
+          const gone = await waitFor(() => !alive(p), 5000, `${what} pid ${p} to exit`).catch(() => false);
+          if (!gone && alive(p)) process.kill(p, "SIGKILL");
+        }
+        live.delete(supervisorPid);
+        if (current) live.delete(current);
+        liveDirs.delete(dir);
+      }
+      // supervised, the first service pid was handled above when still current (else it is
+      // long gone and may be reused: never signalled)
+      else if (alive(pid)) {
         process.kill(pid, "SIGTERM");
         const gone = await waitFor(() => !alive(pid), 5000, `pid ${pid} to exit`).catch(() => false);
         if (!gone && alive(pid)) process.kill(pid, "SIGKILL");

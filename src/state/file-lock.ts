@@ -1,6 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import lockfile from "proper-lockfile";
+import { MonitorUserError } from "../errors.ts";
 
 export interface FileLockOptions {
   /** How long to keep retrying before giving up, ms (default 15 000). */
@@ -9,14 +10,14 @@ export interface FileLockOptions {
   staleMs?: number;
 }
 
-export class FileLockError extends Error {
-  readonly code = "FILE_LOCKED";
+/** The one cross-process lock of the monitor (state files, the history, the alert outbox). */
+export class FileLockError extends MonitorUserError {
   constructor(
     readonly file: string,
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super("E_LOCKED", message, options);
     this.name = "FileLockError";
   }
 }

@@ -1,0 +1,93 @@
+/**
+ * judge: this checkpoint's check verdicts -> alert rules (state read, evaluated and written under
+ * one lock, so concurrent checkpoints lose nothing) -> the decision tree. Rules read the checks by
+ * their catalogue ids; nothing here matches names.
+ */
+import type { MonitorConfig } from "../config/schema.js";
+import type { CheckRecord } from "../checkpoint/context.js";
+import type { MonitorState } from "../checkpoint/state.js";
+import type { EventsLog } from "../report/events-log.js";
+import { evaluateRules, type EvaluateRulesResult, type Observations } from "./alert-rules.js";
+import type { Clock } from "./clock.js";
+import { decide, type Decision } from "./decide.js";
+import { activeSilences } from "./silences.js";
+
+export interface Judgement {
+  rules: EvaluateRulesResult;
+  decision: Decision;
+}
+
+/** The rules' input: each judged check's verdict, measured or not, with where it came from. */
+export function observationsOf(checks: readonly CheckRecord[], source: string): Observations {
+  const obs: Observations = {};
+  for (const c of checks) {
+    obs[c.id] = {
+      verdict: c.verdict,
+      measured: !c.notMeasured && c.verdict !== "ERROR",
+      value: c.value,
+      evidence: { threshold: c.threshold, reason: c.measured, window: windowOf(c) },
+      source,
+    };
+  }
+  return obs;
+}
+
+function windowOf(c: CheckRecord): string | undefined {
+  const w = (c.evidence as { window?: unknown } | undefined)?.window;
+  if (!w) return undefined;
+  return typeof w === "string" ? w : JSON.stringify(w);
+}
+
+/** The check ids open alerts (pending or firing) watch: a checkpoint re-measures them whatever its phase. */
+export function checksOfOpenAlerts(config: MonitorConfig, alerts: Record<string, { status: string }>): string[] {
+  const ids = new Set<string>();
+  for (const rule of config.alerts.rules) {
+    const status = alerts[rule.id]?.status;
+    if (status !== "firing" && status !== "pending") continue;
+    for (const id of [...rule.condition.failOf, ...rule.condition.warnOf]) ids.add(id);
+  }
+  return [...ids];
+}
+
+export async function judgeCheckpoint(input: {
+  config: MonitorConfig;
+  state: MonitorState;
+  events: EventsLog;
+  clock: Clock;
+  checkpointId: string;
+  label: string;
+  checks: CheckRecord[];
+}): Promise<Judgement> {
+  const { config, state, events, clock } = input;
+  const observations = observationsOf(input.checks, `checkpoint ${input.label}`);
+  let rules: EvaluateRulesResult | undefined;
+  await state.judge.update((s) => {
+    rules = evaluateRules({
+      rules: config.alerts.rules,
+      observations,
+      state: s.alerts,
+      clock,
+      checkpoint: input.label,
+      silences: activeSilences(s.silences, clock),
+      staleAfterSeconds: config.alerts.staleAfterSeconds,
+    });
+    return { ...s, alerts: rules.state };
+  });
+  const r = rules!;
+  for (const n of r.notices) {
+    events.write({ type: n.kind === "trigger" ? "alert_fired" : n.kind === "resolve" ? "alert_resolved" : n.kind === "reminder" ? "alert_reminder" : "alert_escalated", severity: n.alertSeverity, rule: n.ruleId, incident: n.incidentId, value: n.value, threshold: n.threshold, baseline: n.baseline, window: n.window, checkpoint: input.checkpointId, action: n.action, checks: Object.keys(n.evidence) });
+  }
+  for (const m of r.muted) events.write({ type: "alert_muted", severity: m.notice.alertSeverity, rule: m.notice.ruleId, by: m.by, source: m.source, reason: m.reason });
+
+  // A silenced alert is still a fact for the decision only when a critical suppresses it
+  // (the critical decides); an operator's silence takes it out of the decision too.
+  const firing = r.firing.filter((f) => !f.muted || f.muted.by === "suppression");
+  const decision = decide({
+    firing,
+    checks: input.checks,
+    decisionTree: config.decisionTree,
+    rollbackCommand: config.target.rollback.command.join(" "),
+  });
+  events.write({ type: "decision", severity: decision.severity, action: decision.action, rollback: decision.rollback, reason: decision.reason, runbook: decision.runbook, stale: decision.stale, unexplained: decision.unexplained, checkpoint: input.checkpointId });
+  return { rules: r, decision };
+}
