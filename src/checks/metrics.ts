@@ -245,6 +245,16 @@ export function memoryStable(c: CheckpointContext): CheckOutcome {
   // "Stable ±10 %" is about drift, not the sawtooth of garbage collection: the linear fit's change
   // over the window, relative to its level (the largest single deviation is shown as evidence).
   const drift = driftPercent(trend);
+  if (trend.windowMinutes < MIN_TREND_WINDOW_MINUTES) {
+    // A rehearsal that compresses the 24 hours into minutes sees warm-up, not stability.
+    return {
+      verdict: "WARN",
+      measured: `memory history spans ${trend.windowMinutes.toFixed(1)} min (${trend.samples} samples): too short to judge stability (needs ${MIN_TREND_WINDOW_MINUTES} min); drift so far ${drift.toFixed(1)} %`,
+      threshold: `drift <= ${within} % over at least ${MIN_TREND_WINDOW_MINUTES} min of history`,
+      advice: "judge it again once the checkpoints span more time",
+      value: round(drift, 2),
+    };
+  }
   // Growth beyond the band fails; a fall beyond it is shown (memory released, or less work being
   // done: worth a look) but is not instability in the checklist's sense of a leak.
   const falling = trend.fittedIncreaseMb < 0;

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { monitorConfigSchema as configSchema } from "../../src/config/resolve.js";
 import type { CheckpointContext } from "../../src/checkpoint/context.js";
 import { kpiRanges } from "../../src/checks/pipeline.js";
-import { againstHour1Baseline } from "../../src/checks/metrics.js";
+import { againstHour1Baseline, memory, memoryGrowth, memoryStable } from "../../src/checks/metrics.js";
 
 const config = configSchema.parse({});
 const ok = <T>(data: T) => ({ ok: true as const, data, durationMs: 1 });
@@ -62,5 +62,37 @@ describe("Compare metrics to Hour 1 baseline", () => {
     const m = measured(8, 111);
     m.latency = ok({ samples: [] });
     expect(againstHour1Baseline(ctx(m, base)).verdict).toBe("FAIL");
+  });
+});
+
+describe("memory: one fact per check (band, growth, 24-hour stability)", () => {
+  const MIN = 60_000;
+  /** A history of checkpoints each with one memory sample, minutes apart, plus this checkpoint's samples. */
+  function memoryCtx(historyMb: number[], nowMb: number[], stepMin = 30): CheckpointContext {
+    const t0 = Date.parse("2026-01-01T00:00:00Z");
+    const c = ctx({
+      resources: ok({ pid: 1, samples: nowMb.map((mb, i) => ({ at: t0 + historyMb.length * stepMin * MIN + i * 200, rssMb: mb, cpuPercent: 1 })), rssMbMax: Math.max(...nowMb), rssMbLast: nowMb[nowMb.length - 1], windowMs: 1000, cpuPercentMean: 1, cpuPercentMax: 1 }),
+    });
+    c.history = historyMb.map((mb, i) => ({ timestamp: new Date(t0 + i * stepMin * MIN).toISOString(), checkpointId: `c${i}`, phase: "stability", memory_mb: mb, kpi_latency_ms: 10, error_rate_percent: 0, cpu_percent: 1, audit_trail_events: 6, validation_status: null, verdict: "PASS", pipeline_status: "operational" }));
+    return c;
+  }
+
+  it("memory-growth judges growth only: 600 MB flat is memory's FAIL, not a leak", () => {
+    const c = memoryCtx([600, 600, 600, 600], [600, 600, 600]);
+    expect(memory(c).verdict).toBe("FAIL");
+    expect(memoryGrowth(c).verdict).toBe("PASS");
+  });
+
+  it("memory-growth FAILs on growth over 20 %/h whatever the band", () => {
+    expect(memoryGrowth(memoryCtx([100, 130, 160, 190], [220, 220])).verdict).toBe("FAIL");
+  });
+
+  it("Memory Stable ±10 %: growth beyond it FAILs, a fall beyond it WARNs, a short history WARNs", () => {
+    expect(memoryStable(memoryCtx([100, 101, 99, 100, 100], [100, 100])).verdict).toBe("PASS");
+    expect(memoryStable(memoryCtx([100, 105, 110, 115, 120], [125, 125])).verdict).toBe("FAIL");
+    expect(memoryStable(memoryCtx([130, 125, 120, 115, 110], [105, 105])).verdict).toBe("WARN");
+    const short = memoryStable(memoryCtx([100, 130], [160], 1));
+    expect(short.verdict).toBe("WARN");
+    expect(short.measured).toMatch(/too short to judge/);
   });
 });
