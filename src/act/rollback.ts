@@ -12,7 +12,7 @@ import type { MonitorConfig } from "../config/schema.js";
 import type { Decision } from "../judge/decide.js";
 import type { Clock } from "../judge/clock.js";
 import { readHealth } from "../probes/health.js";
-import { globPaths, runTargetCommand } from "../probes/common.js";
+import { globPaths, runTargetCommand } from "../probes/target-io.js";
 import type { EventsLog } from "../report/events-log.js";
 import type { CutoverState } from "../checkpoint/context.js";
 import type { MonitorState, RollbackAttempt } from "../checkpoint/state.js";

@@ -9,7 +9,7 @@
  * record all read that one verdict by the check's id.
  */
 import type { PhaseName } from "../config/schedule.js";
-import type { ProbeName } from "../probes/types.js";
+import type { ProbeName } from "../probes/probe.js";
 import type { CheckpointContext, CheckRecord } from "../checkpoint/context.js";
 import { ProbeUnavailable, type CheckOutcome } from "../checks/outcome.js";
 

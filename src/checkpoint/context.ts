@@ -4,7 +4,8 @@
  */
 import type { MonitorConfig } from "../config/schema.js";
 import type { PhaseName } from "../config/schedule.js";
-import type { Measurements, ProbeResult } from "../probes/types.js";
+import type { Measurements } from "../probes/measurements.js";
+import type { ProbeResult } from "../probes/probe.js";
 
 import type { Verdict } from "../judge/verdict.js";
 export type { Verdict };

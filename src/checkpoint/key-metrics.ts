@@ -2,7 +2,7 @@
  * record: the checklist's "Key Metrics to Track", read from a checkpoint's measurements, and the
  * pipeline status line. One name per metric: the record's field names.
  */
-import type { Measurements } from "../probes/types.js";
+import type { Measurements } from "../probes/measurements.js";
 
 export interface KeyMetrics {
   kpi_latency_ms: number | null;

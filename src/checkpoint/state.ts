@@ -19,7 +19,7 @@ const cutoverFileSchema = z.object({ version: z.literal(1), current: cutoverStat
 const attestationSchema = z.object({ id: z.string(), by: z.string(), at: z.string(), note: z.string().optional() });
 const attestationsFileSchema = z.object({ version: z.literal(1), attestations: z.array(attestationSchema) });
 
-/** Probe cursors: opaque to this module (see src/probes/types.ts ProbeState). */
+/** Probe cursors: opaque to this module (see src/probes/probe.ts ProbeState). */
 const probeStateFileSchema = z.object({ version: z.literal(1), state: z.record(z.string(), z.unknown()), cutoverStartedAt: z.string().nullable() });
 
 const rollbackAttemptSchema = z.object({

@@ -3,7 +3,7 @@
  * the judge can reuse evaluations outside a spec run.
  */
 import type { Verdict } from "../checkpoint/context.js";
-import type { ProbeResult } from "../probes/types.js";
+import type { ProbeResult } from "../probes/probe.js";
 
 /** The outcome an evaluation returns. */
 export interface CheckOutcome {

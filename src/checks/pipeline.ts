@@ -4,7 +4,7 @@
  */
 import type { CheckOutcome } from "./outcome.js";
 import { need } from "./outcome.js";
-import { getPath } from "../probes/common.js";
+import { getPath } from "../probes/target-io.js";
 import type { CheckpointContext } from "../checkpoint/context.js";
 import { worst } from "../judge/verdict.js";
 import { judgeBand } from "../judge/bands.js";

@@ -13,10 +13,58 @@ import {
   monitorFailure,
   runProbe,
   targetFailure,
-} from "./common.js";
+} from "./target-io.js";
 import { loadGolden, postGoldenTape, type KpiCall } from "./kpi-latency.js";
 import { compileLinePattern, findWindowStart, forEachLine, parseLogTimestamp } from "./logs.js";
-import type { AuditMeasurement, AuditRunEvents, AuditWatermark, ProbeContext, ProbeResult } from "./types.js";
+import type { AuditWatermark, MeasurementWindow, ProbeContext, ProbeResult } from "./probe.js";
+
+export interface AuditRunEvents {
+  runId: string;
+  eventCount: number;
+  complete: boolean;
+}
+
+export interface AuditMeasurement {
+  source: "sqlite" | "jsonl" | "postgres";
+  location: string;
+  eventsPerCalculation: number;
+  /** (a) The probe's own calculation. */
+  probeCalculation: {
+    requestId: string;
+    httpStatus: number;
+    eventCount: number;
+    events: { event: string; status: string | null }[];
+    expectedEvents: string[];
+    missingEvents: string[];
+    /** eventCount === eventsPerCalculation and no expected event missing. */
+    complete: boolean;
+  };
+  /**
+   * (b) Events of the window (the name is historical): stamped inside
+   * max(minimum lookback, since the previous checkpoint), or past the previous watermark;
+   * the probe's own calculation excluded.
+   */
+  sinceLastCheckpoint: {
+    window: MeasurementWindow;
+    from: AuditWatermark | null;
+    eventCount: number;
+    /** Events per run id in the window (each run counted over all its events). */
+    runs: AuditRunEvents[];
+    /** Distinct request ids in the window (other than the probe's). */
+    requests: number;
+    /** Runs in the window with fewer events than eventsPerCalculation. */
+    incompleteRuns: AuditRunEvents[];
+    /** Runs that finished in the window (after the cutover) and must have audit events, with none at all. */
+    runsWithoutEvents: string[];
+    /** Number of runs that finished in the window and must have audit events (null when neither source is configured). */
+    runsFinished: number | null;
+    /** Where those runs were found: run summaries (audit.runSummaries), run-finished log lines (audit.runLog). */
+    runSources: ("run summaries" | "log")[];
+  };
+  totalEvents: number;
+  /** Persist as ctx.previous.auditWatermark. */
+  watermark: AuditWatermark;
+}
 
 type Source = TargetConfig["audit"]["source"];
 type TableSource = Extract<Source, { kind: "sqlite" | "postgres" }>;

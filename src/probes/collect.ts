@@ -1,5 +1,5 @@
 import type { TargetConfig } from "../config/target.js";
-import { oneLine, errorText } from "./common.js";
+import { oneLine, errorText } from "./target-io.js";
 import { probeAudit } from "./audit.js";
 import { probeCutover } from "./cutover.js";
 import { probeDataQuality } from "./data-quality.js";
@@ -10,7 +10,8 @@ import { probeLogs } from "./logs.js";
 import { probeResources } from "./resources.js";
 import { probeTestSuite } from "./test-suite.js";
 import { probeValidation } from "./validation.js";
-import type { Measurements, ProbeContext, ProbeName, ProbeResult, ProbeState } from "./types.js";
+import type { Measurements } from "./measurements.js";
+import type { ProbeContext, ProbeName, ProbeResult, ProbeState } from "./probe.js";
 
 /** Probes each phase needs (DESIGN.md phases); the lead may pass another list to collect. */
 export const PHASE_PROBES: Record<string, ProbeName[]> = {

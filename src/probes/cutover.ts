@@ -1,9 +1,48 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { TargetConfig } from "../config/target.js";
-import { errorText, globPaths, ProbeError, runProbe, runTargetCommand, targetFailure } from "./common.js";
+import { errorText, globPaths, ProbeError, runProbe, runTargetCommand, targetFailure } from "./target-io.js";
 import { readHealth } from "./health.js";
-import type { CutoverLogParse, CutoverMeasurement, CutoverPhaseResult, ProbeContext, ProbeResult } from "./types.js";
+import type { ProbeContext, ProbeResult } from "./probe.js";
+
+export interface CutoverPhaseResult {
+  index: number;
+  name: string;
+  result: "SUCCESS" | "FAILED" | "MISSING";
+  reason?: string;
+}
+
+export interface CutoverLogParse {
+  path: string;
+  mtimeMs: number;
+  phases: CutoverPhaseResult[];
+  allPhasesSucceeded: boolean;
+  warnings: string[];
+  completed: boolean;
+  completionLine: string | null;
+  /** duration_ms from the completion line, when present. */
+  reportedDurationMs: number | null;
+  failedPhase: string | null;
+}
+
+export interface CutoverMeasurement {
+  skipped: boolean;
+  reason?: string;
+  versionBefore: string | null;
+  command: string[];
+  exitCode: number | null;
+  timedOut: boolean;
+  commandDurationMs: number | null;
+  /** Epoch ms when the command started (the cutover start), null when skipped. */
+  startedAtMs: number | null;
+  /** Last lines of the command's output (also streamed to ctx.onLine). */
+  output: { stream: "stdout" | "stderr"; line: string }[];
+  /** Parse of the newest cutover log; null when none exists. */
+  log: CutoverLogParse | null;
+  /** The newest log was written by this run. */
+  logFresh: boolean;
+  rollback: { dir: string | null; exists: boolean; checksumsFile: string | null; checksumsPresent: boolean };
+}
 
 /** Parse a cutover log's text: the configured phases and their results, warnings, completion. */
 export function parseCutoverLog(target: TargetConfig, text: string, file: string, mtimeMs: number): CutoverLogParse {

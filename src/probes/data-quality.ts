@@ -2,8 +2,30 @@ import fs from "node:fs";
 import path from "node:path";
 import { parse } from "csv-parse";
 import { resolveTargetPath, type TargetConfig } from "../config/target.js";
-import { errorText, monitorFailure, runProbe, targetFailure } from "./common.js";
-import type { DataQualityMeasurement, ProbeContext, ProbeResult } from "./types.js";
+import { errorText, monitorFailure, runProbe, targetFailure } from "./target-io.js";
+import type { ProbeContext, ProbeResult } from "./probe.js";
+
+export interface DataQualityMeasurement {
+  rowsFile: string;
+  rowCount: number;
+  columns: string[];
+  requiredColumns: string[];
+  missingColumns: string[];
+  /** Empty cells per column. */
+  nullsByColumn: Record<string, number>;
+  totalNulls: number;
+  key: string;
+  /** Rows whose key was already seen. */
+  duplicateRows: number;
+  duplicateKeyExamples: string[];
+  inputFile: string | null;
+  inputRowCount: number | null;
+  rowCountMatchesInput: boolean | null;
+  newestOutput: { path: string; mtimeMs: number; ageSeconds: number };
+  maxAgeSeconds: number;
+  fresh: boolean;
+  kpiFile: { path: string; readable: boolean; error?: string; content?: unknown };
+}
 
 interface CsvStats {
   columns: string[];

@@ -1,18 +1,70 @@
 import fs from "node:fs";
 import { resolveTargetPath, targetUrl, type TargetConfig } from "../config/target.js";
-import { bodySnippet, errorText, httpRequest, measurementWindow, monitorFailure, runProbe, targetFailure } from "./common.js";
+import { bodySnippet, errorText, httpRequest, measurementWindow, monitorFailure, runProbe, targetFailure } from "./target-io.js";
 import { countMatchingLines, findWindowStart, resumeOffset } from "./logs.js";
 import { counterSamples, parsePrometheusText, PromParseError, type PromSample } from "./prometheus.js";
-import type {
-  CounterReading,
-  ErrorRateMeasurement,
-  ErrorRateWindow,
-  LogState,
-  MeasurementWindow,
-  ProbeContext,
-  ProbeResult,
-  RawCounters,
-} from "./types.js";
+import type { CounterReading, LogState, MeasurementWindow, ProbeContext, ProbeResult, RawCounters } from "./probe.js";
+
+export interface ErrorRateWindow {
+  /**
+   * Start of what was counted (epoch ms): the earlier reading subtracted, the process start, or
+   * the window start (log lines). At or before required.fromMs unless the process started
+   * inside the window or a cap/offset limited the log read (countedFrom says which); null when
+   * counted from a process start of unknown time.
+   */
+  fromMs: number | null;
+  toMs: number;
+  requests: number;
+  failedRequests: number;
+  runs: number;
+  failedRuns: number;
+  failedRequestsByLabel: Record<string, number>;
+  /** The window these counts must cover (from, to, why). */
+  required: MeasurementWindow;
+  /**
+   * "earlier reading": current counters minus the newest reading at or before the window start;
+   * "process start": cumulative counters (no reading that old, or a restart);
+   * "log timestamps": log lines stamped inside the window;
+   * "log offset": log lines since the previous checkpoint's byte offset (no timestamps in the log).
+   */
+  countedFrom: "earlier reading" | "process start" | "log timestamps" | "log offset";
+}
+
+export interface ErrorRateMeasurement {
+  /** "metrics" when the metrics endpoint answered; "logs" when there is none (or it answered 404). */
+  source: "metrics" | "logs";
+  /**
+   * Where each kind was counted: the pipeline's counters, its log lines, or (requests only) the
+   * monitor's own requests plus the log's failed-request lines, when the pipeline has neither
+   * request counters nor request lines. Never two of them for one kind.
+   */
+  sources: { requests: "metrics" | "logs" | "monitor"; runs: "metrics" | "logs" };
+  /** Why the log fallback was used, when it was. */
+  fallbackReason?: string;
+  window: ErrorRateWindow;
+  /** failedRequests + failedRuns in the window. */
+  failures: number;
+  /** requests + runs in the window. */
+  denominator: number;
+  /** failures / denominator x 100. */
+  errorRatePercent: number;
+  /** One-sided 95 % upper bound of the rate (exact Clopper-Pearson), in %. */
+  upperBound95Percent: number;
+  /** The rate the sample should tell from 0 (target.metrics.errorRateResolutionPercent). */
+  resolutionPercent: number;
+  /** upperBound95Percent > resolutionPercent: the sample is too small to tell that rate from 0. */
+  tooSmallToTell: boolean;
+  /** One line saying what the sample can tell (count, denominator, bound, what would be needed). */
+  confidence: string;
+  /** What limited the count, when something did (log read cap, no timestamps, a process started inside the window). */
+  notes?: string[];
+  /** The process start time changed since the previous reading (or a counter went back): counted from the new start. */
+  restarted: boolean;
+  /** No previous counters of the same source. */
+  firstReading: boolean;
+  /** Persist these: they are ctx.previous.counters next time. */
+  counters: RawCounters;
+}
 
 /* ------------------------------------------------- the 95 % upper bound */
 

@@ -10,8 +10,40 @@ import {
   ProbeError,
   runProbe,
   targetFailure,
-} from "./common.js";
-import type { HealthEndpointCheck, HealthMeasurement, ProbeContext, ProbeResult } from "./types.js";
+} from "./target-io.js";
+import type { ProbeContext, ProbeResult } from "./probe.js";
+
+export interface HealthEndpointCheck {
+  name: string;
+  url: string;
+  /** null when there was no HTTP answer at all. */
+  httpStatus: number | null;
+  ok: boolean;
+  responseMs: number;
+  /** One line, set when ok is false. */
+  error?: string;
+}
+
+export interface HealthMeasurement {
+  url: string;
+  httpStatus: number;
+  responseMs: number;
+  /** Value of the configured status field, as a string (null when absent). */
+  status: string | null;
+  /** status is one of the configured ok values. */
+  statusOk: boolean;
+  version: string | null;
+  expectedVersionAfterCutover: string;
+  expectedVersionBeforeCutover: string;
+  /** version === expectedVersionAfterCutover (V2 active). */
+  postCutoverVersionActive: boolean;
+  uptimeSeconds: number | null;
+  pid: number | null;
+  lastRun: { runId: string | null; result: string | null; finishedAt: string | null; error: string | null } | null;
+  /** The whole body as returned (for evidence). */
+  body: unknown;
+  extraEndpoints: HealthEndpointCheck[];
+}
 
 /** Status, version, uptime and last run from the health endpoint, plus the extra endpoints. */
 export function probeHealth(target: TargetConfig, _ctx: ProbeContext): Promise<ProbeResult<HealthMeasurement>> {

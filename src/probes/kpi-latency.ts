@@ -11,15 +11,64 @@ import {
   ProbeError,
   runProbe,
   targetFailure,
-} from "./common.js";
-import type {
-  DistributionSummary,
-  KpiComparison,
-  LatencyMeasurement,
-  LatencySample,
-  ProbeContext,
-  ProbeResult,
-} from "./types.js";
+} from "./target-io.js";
+import type { ProbeContext, ProbeResult } from "./probe.js";
+
+export interface DistributionSummary {
+  count: number;
+  min: number;
+  p50: number;
+  p95: number;
+  mean: number;
+  max: number;
+}
+
+export interface LatencySample {
+  index: number;
+  /** Epoch ms when the request was sent. */
+  at: number;
+  endToEndMs: number;
+  /** From Server-Timing (`compute;dur=`); null when absent. */
+  serverMs: number | null;
+  /** null when no HTTP answer (connection error, timeout). */
+  httpStatus: number | null;
+  ok: boolean;
+  requestId: string | null;
+  error?: string;
+}
+
+export interface KpiComparison {
+  name: string;
+  /** Dot path in the response where the value was read. */
+  path: string;
+  expected: number | null;
+  actual: number | null;
+  /** |actual - expected|, null when either is missing. */
+  diff: number | null;
+  tolerance: number;
+  match: boolean;
+}
+
+export interface LatencyMeasurement {
+  url: string;
+  tapePath: string;
+  tapeRows: number;
+  samplesRequested: number;
+  samples: LatencySample[];
+  okCount: number;
+  failedCount: number;
+  /** HTTP status (or "error" for no answer) -> count. */
+  statusCounts: Record<string, number>;
+  /** Over successful samples only; null when none succeeded. */
+  endToEndMs: DistributionSummary | null;
+  /** Over samples that carried Server-Timing; null when none did. */
+  serverMs: DistributionSummary | null;
+  /** Comparison of the first successful response with the golden expected values. */
+  kpis: KpiComparison[];
+  kpisMatch: boolean;
+  /** Successful responses whose KPI values differed from the golden values. */
+  kpiMismatchSamples: number;
+}
 
 /** Linear-interpolated percentile (p in 0..100) of an ascending array. */
 export function percentile(sorted: number[], p: number): number {

@@ -1,17 +1,90 @@
 import fs from "node:fs";
 import { resolveTargetPath, type TargetConfig } from "../config/target.js";
-import { errorText, measurementWindow, monitorFailure, runProbe, targetFailure } from "./common.js";
-import type {
-  LogLevelNames,
-  LogSampleLine,
-  LogScanResult,
-  LogState,
-  LogTotals,
-  LogWindowStart,
-  LogsMeasurement,
-  ProbeContext,
-  ProbeResult,
-} from "./types.js";
+import { errorText, measurementWindow, monitorFailure, runProbe, targetFailure } from "./target-io.js";
+import type { LogState, LogTotals, MeasurementWindow, ProbeContext, ProbeResult } from "./probe.js";
+
+export interface LogSampleLine {
+  level: string;
+  /** Byte offset of the line in the file. */
+  offset: number;
+  line: string;
+}
+
+/** Level names as the target writes them, grouped by the monitor's categories. */
+export interface LogLevelNames {
+  error: string[];
+  warn: string[];
+  critical: string[];
+}
+
+export interface LogScanResult {
+  fromOffset: number;
+  /** Offset after the last complete line (an unterminated last line is left for next time). */
+  endOffset: number;
+  bytesScanned: number;
+  linesScanned: number;
+  /** Lines the pattern did not match (no level). */
+  unmatchedLines: number;
+  /** Level as written -> count. */
+  countsByLevel: Record<string, number>;
+  errors: number;
+  warnings: number;
+  critical: number;
+  /** Up to maxSamples per category, first seen first. */
+  samples: { error: LogSampleLine[]; warn: LogSampleLine[]; critical: LogSampleLine[] };
+  /** `ts` group of the last matched line, if the pattern has one. */
+  lastLineTs: string | null;
+}
+
+/** How the start of a log window was found, reading back from the end of the log. */
+export type LogWindowStart =
+  /** A line stamped before the window start precedes it. */
+  | "older line"
+  /** The whole file is inside the window. */
+  | "file start"
+  /** target.windows.logReadBackBytes were read back without reaching the window start: only the newest part of the window is counted. */
+  | "read cap"
+  /** No line carries a timestamp the line pattern's `ts` group can read: the lines since the previous checkpoint's byte offset. */
+  | "no timestamps";
+
+/** The log lines of a checkpoint's window (a MeasurementWindow), whether or not an earlier checkpoint read them. */
+export interface LogWindowScan extends LogScanResult {
+  window: MeasurementWindow;
+  startFoundBy: LogWindowStart;
+  /** Bytes read back from the end of the log to find the window start. */
+  readBackBytes: number;
+}
+
+export interface LogsMeasurement {
+  path: string;
+  /** The file was replaced (inode changed): scanned from 0. */
+  rotated: boolean;
+  /** The file shrank below the saved offset: scanned from 0. */
+  truncated: boolean;
+  /**
+   * The checkpoint's window (the name is historical): every line stamped inside
+   * max(minimum lookback, since the previous checkpoint), also lines an earlier checkpoint read.
+   */
+  sinceLastCheckpoint: LogWindowScan;
+  /** Lines appended since the previous checkpoint's byte offset (what sinceCutover adds). */
+  newSincePreviousCheckpoint: LogScanResult;
+  /** Cumulative since cutover: previous totals + the new lines. Persist as logTotalsSinceCutover. */
+  sinceCutover: LogTotals;
+  /** Lines in the window. */
+  linesScanned: number;
+  /** Bytes read by this probe (the window and the new lines, each byte once, plus the read-back search). */
+  bytesScanned: number;
+  /** `ts` of the newest line with a readable timestamp (else of the newest matched line scanned, else null). */
+  lastLineAt: string | null;
+  /** lastLineAt as epoch ms; null when no timestamp could be read. */
+  lastLineAtMs: number | null;
+  /** Age of the newest line at the probe's reading, in s; null when no timestamp could be read. */
+  lastLineAgeSeconds: number | null;
+  fileMtimeMs: number;
+  fileSize: number;
+  /** Persist as ctx.previous.logState. */
+  state: LogState;
+}
 
 const CHUNK_BYTES = 1 << 20;
 const NL = 10;

@@ -2,8 +2,42 @@ import fs from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import pidusage from "pidusage";
 import { resolveTargetPath, type TargetConfig } from "../config/target.js";
-import { errorText, runProbe, targetFailure } from "./common.js";
-import type { ProbeContext, ProbeResult, ProbeState, ProcessIdentity, ResourceSample, ResourcesMeasurement, RestartInfo } from "./types.js";
+import { errorText, runProbe, targetFailure } from "./target-io.js";
+import type { ProbeContext, ProbeResult, ProbeState, ProcessIdentity } from "./probe.js";
+
+export interface ResourceSample {
+  /** Epoch ms. */
+  at: number;
+  rssMb: number;
+  /** % of one core since the previous sample (can exceed 100). */
+  cpuPercent: number;
+}
+
+export interface ResourcesMeasurement {
+  pid: number;
+  pidFile: string;
+  windowMs: number;
+  intervalMs: number;
+  /** The first pidusage reading (a 0-delta for CPU) is discarded. */
+  samples: ResourceSample[];
+  rssMbMax: number;
+  rssMbLast: number;
+  cpuPercentMean: number;
+  cpuPercentMax: number;
+  /** Identity of the sampled process: pid and start time (epoch ms; null when unknown). */
+  process: ProcessIdentity;
+  /** Compared with the identity the previous checkpoint recorded (ProbeState.processIdentity). */
+  restart: RestartInfo;
+}
+
+export interface RestartInfo {
+  /** The identity recorded by the previous checkpoint; null on the first observation. */
+  previous: ProcessIdentity | null;
+  /** pid changed, or same pid with another start time (the first observation is not a restart). */
+  restartedSincePrevious: boolean;
+  /** ISO times (monitor clock, when detected) of restarts within the last hour, including this one. */
+  restartsWithinHour: string[];
+}
 
 const MB = 1024 * 1024;
 const HOUR_MS = 3_600_000;

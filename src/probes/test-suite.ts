@@ -1,7 +1,30 @@
 import fs from "node:fs";
 import { resolveTargetPath, type TargetConfig } from "../config/target.js";
-import { errorText, monitorFailure, runProbe, runTargetCommand, tail, targetFailure } from "./common.js";
-import type { JunitSummary, ProbeContext, ProbeResult, TestSuiteMeasurement } from "./types.js";
+import { errorText, monitorFailure, runProbe, runTargetCommand, tail, targetFailure } from "./target-io.js";
+import type { ProbeContext, ProbeResult } from "./probe.js";
+
+export interface JunitSummary {
+  total: number;
+  failed: number;
+  errors: number;
+  skipped: number;
+  passed: number;
+  failedNames: string[];
+  testcases: number;
+}
+
+export interface TestSuiteMeasurement extends JunitSummary {
+  command: string[];
+  exitCode: number | null;
+  timedOut: boolean;
+  commandDurationMs: number;
+  junitPath: string;
+  junitFresh: boolean;
+  expectedTotal: number | null;
+  /** total >= expectedTotal and failed + errors === 0; null when no expectation. */
+  meetsExpected: boolean | null;
+  stdoutTail: string;
+}
 
 function attrs(tag: string): Record<string, string> {
   const out: Record<string, string> = {};

@@ -1,8 +1,37 @@
 import fs from "node:fs";
 import { z } from "zod";
 import { resolveTargetPath, type TargetConfig } from "../config/target.js";
-import { asString, errorText, getPath, globPaths, monitorFailure, runProbe, runTargetCommand, tail, targetFailure } from "./common.js";
-import type { ProbeContext, ProbeResult, ValidationCheck, ValidationMeasurement } from "./types.js";
+import { asString, errorText, getPath, globPaths, monitorFailure, runProbe, runTargetCommand, tail, targetFailure } from "./target-io.js";
+import type { ProbeContext, ProbeResult } from "./probe.js";
+
+export interface ValidationCheck {
+  name: string;
+  present: boolean;
+  status: string | null;
+  details: Record<string, unknown>;
+}
+
+export interface ValidationMeasurement {
+  command: string[];
+  exitCode: number | null;
+  timedOut: boolean;
+  commandDurationMs: number;
+  stdoutTail: string;
+  stderrTail: string;
+  reportPath: string;
+  /** The report was written by this run (mtime or timestamp after the command started). */
+  reportFresh: boolean;
+  reportTimestamp: string | null;
+  reportMtimeMs: number;
+  status: string;
+  /** Classified status: "PASS" | "WARN" | "FAIL" per configured values. */
+  verdict: "PASS" | "WARN" | "FAIL";
+  issues: unknown[];
+  checks: ValidationCheck[];
+  missingChecks: string[];
+  /** Newest per-run report matching the glob, if any. */
+  perRunReport: { path: string; mtimeMs: number } | null;
+}
 
 type ParsedReport = Pick<ValidationMeasurement, "status" | "verdict" | "issues" | "checks" | "missingChecks" | "reportTimestamp">;
 

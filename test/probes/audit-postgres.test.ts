@@ -13,7 +13,8 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { targetSchema, type TargetConfig, type TargetConfigInput } from "../../src/config/target.js";
 import { probeAudit } from "../../src/probes/audit.js";
-import type { AuditMeasurement, AuditWatermark, ProbeResult } from "../../src/probes/types.js";
+import type { AuditMeasurement } from "../../src/probes/audit.js";
+import type { AuditWatermark, ProbeResult } from "../../src/probes/probe.js";
 import { startPostgres, type PostgresServer } from "../support/postgres-server.js";
 import { CALC_EVENTS, ok } from "../support/audit-fixtures.js";
 

@@ -17,7 +17,8 @@ import { auditRunsGenerating } from "../../src/checks/pipeline.js";
 import { monitorConfigSchema as configSchema } from "../../src/config/resolve.js";
 import { targetSchema, type TargetConfig, type TargetConfigInput } from "../../src/config/target.js";
 import { probeAudit } from "../../src/probes/audit.js";
-import type { AuditMeasurement, ProbeResult } from "../../src/probes/types.js";
+import type { AuditMeasurement } from "../../src/probes/audit.js";
+import type { ProbeResult } from "../../src/probes/probe.js";
 import { CALC_EVENTS, ok } from "../support/audit-fixtures.js";
 
 

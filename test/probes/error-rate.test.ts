@@ -15,7 +15,8 @@ import { ProbeUnavailable } from "../../src/checks/outcome.js";
 import { monitorConfigSchema as configSchema } from "../../src/config/resolve.js";
 import { targetSchema, type TargetConfigInput } from "../../src/config/target.js";
 import { clopperPearsonUpper, probeErrorRate } from "../../src/probes/error-rate.js";
-import type { ErrorRateMeasurement, ProbeResult } from "../../src/probes/types.js";
+import type { ErrorRateMeasurement } from "../../src/probes/error-rate.js";
+import type { ProbeResult } from "../../src/probes/probe.js";
 
 const T0 = Date.parse("2031-03-04T12:00:00.000Z");
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -4,7 +4,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { targetSchema } from "../../src/config/target.js";
 import { namedGroupIndex, probeLogs, scanLogFile } from "../../src/probes/logs.js";
-import type { LogsMeasurement, ProbeResult } from "../../src/probes/types.js";
+import type { LogsMeasurement } from "../../src/probes/logs.js";
+import type { ProbeResult } from "../../src/probes/probe.js";
 
 const PATTERN = "^(?<ts>\\S+) \\[(?<level>[A-Z]+)\\] ";
 const LEVELS = { error: ["ERROR"], warn: ["WARN"], critical: ["CRITICAL"] };

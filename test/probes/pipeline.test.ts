@@ -9,7 +9,8 @@ import { probeErrorRate } from "../../src/probes/error-rate.js";
 import { probeHealth } from "../../src/probes/health.js";
 import { probeKpiLatency } from "../../src/probes/kpi-latency.js";
 import { probeResources } from "../../src/probes/resources.js";
-import type { Measurements, ProbeResult } from "../../src/probes/types.js";
+import type { Measurements } from "../../src/probes/measurements.js";
+import type { ProbeResult } from "../../src/probes/probe.js";
 import { freePort, startPipeline, type StartedPipeline } from "../support/pipeline-harness.js";
 
 function ok<T>(r: ProbeResult<T> | undefined): T {

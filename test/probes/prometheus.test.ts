@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { targetSchema } from "../../src/config/target.js";
-import { measurementWindow } from "../../src/probes/common.js";
+import { measurementWindow } from "../../src/probes/target-io.js";
 import { countersFromMetrics, windowBetween } from "../../src/probes/error-rate.js";
 import { parsePrometheusText } from "../../src/probes/prometheus.js";
 

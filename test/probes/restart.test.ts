@@ -10,7 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { targetSchema, type TargetConfig } from "../../src/config/target.js";
 import { collect } from "../../src/probes/collect.js";
 import { detectRestart, probeResources, START_TIME_TOLERANCE_MS } from "../../src/probes/resources.js";
-import type { Measurements, ProbeResult, ProbeState, ResourcesMeasurement } from "../../src/probes/types.js";
+import type { Measurements } from "../../src/probes/measurements.js";
+import type { ProbeResult, ProbeState } from "../../src/probes/probe.js";
+import type { ResourcesMeasurement } from "../../src/probes/resources.js";
 import { alive, readPidFile, startPipeline, waitFor, type StartedPipeline } from "../support/pipeline-harness.js";
 
 function ok<T>(r: ProbeResult<T> | undefined): T {

@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { targetSchema } from "../../src/config/target.js";
 import { collect, PHASE_PROBES } from "../../src/probes/collect.js";
-import type { Measurements, ProbeResult } from "../../src/probes/types.js";
+import type { Measurements } from "../../src/probes/measurements.js";
+import type { ProbeResult } from "../../src/probes/probe.js";
 import { startStandIn, type StandIn } from "../support/stand-in-target.js";
 
 function ok<T>(r: ProbeResult<T> | undefined): T {

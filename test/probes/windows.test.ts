@@ -13,7 +13,8 @@ import { logErrors, logsStreaming } from "../../src/checks/pipeline.js";
 import { monitorConfigSchema as configSchema } from "../../src/config/resolve.js";
 import { targetSchema, type TargetConfigInput } from "../../src/config/target.js";
 import { probeLogs } from "../../src/probes/logs.js";
-import type { LogsMeasurement, ProbeResult } from "../../src/probes/types.js";
+import type { LogsMeasurement } from "../../src/probes/logs.js";
+import type { ProbeResult } from "../../src/probes/probe.js";
 
 let dir: string;
 beforeAll(() => {

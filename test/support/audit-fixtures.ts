@@ -1,5 +1,5 @@
 /** What the audit probe tests share: one KPI calculation's events, and a probe result's data. */
-import type { ProbeResult } from "../../src/probes/types.js";
+import type { ProbeResult } from "../../src/probes/probe.js";
 
 /** The 6 events one KPI calculation writes (event, status). */
 export const CALC_EVENTS: [string, string][] = [

@@ -1,3 +1,4 @@
+/** Talking to a target: HTTP with timeouts, its commands (argv, no shell, timeout), globs and files, windows; shared by the probes and the rollback. */
 import fs from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -6,7 +7,7 @@ import {
   resolveTargetPath,
   type TargetConfig,
 } from "../config/target.js";
-import type { MeasurementWindow, ProbeFailureKind, ProbeResult } from "./types.js";
+import type { MeasurementWindow, ProbeFailureKind, ProbeResult } from "./probe.js";
 
 /** A failure a probe classifies itself: "target" -> FAIL, "monitor" -> ERROR. */
 export class ProbeError extends Error {
