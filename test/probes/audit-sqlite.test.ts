@@ -14,12 +14,12 @@ import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CheckpointContext } from "../../src/checkpoint/context.js";
 import { auditRunsGenerating } from "../../src/checks/pipeline.js";
-import { monitorConfigSchema as configSchema } from "../../src/config/resolve.js";
 import { targetSchema, type TargetConfig, type TargetConfigInput } from "../../src/config/target.js";
 import { probeAudit } from "../../src/probes/audit.js";
 import type { AuditMeasurement } from "../../src/probes/audit.js";
 import type { ProbeResult } from "../../src/probes/probe.js";
 import { CALC_EVENTS, ok } from "../support/audit-fixtures.js";
+import { checkpointContext } from "../support/checkpoint-context.js";
 
 
 // Real "now": the probe's own calculation is stamped by the clock, the rest relative to T0.
@@ -93,15 +93,7 @@ afterAll(async () => {
 });
 
 function ctxWith(a: AuditMeasurement): CheckpointContext {
-  return {
-    config: configSchema.parse({}),
-    checkpoint: { id: "x", phase: "stability", label: "stability", startedAt: "" },
-    measurements: { phase: "stability", checkpoint: "x", startedAt: "", finishedAt: "", probes: ["audit"], state: {}, audit: { ok: true, data: a, durationMs: 1 } },
-    cutover: null,
-    baselines: { hour1: null },
-    history: [],
-    attestations: [],
-  } as unknown as CheckpointContext;
+  return checkpointContext({ audit: { ok: true, data: a, durationMs: 1 } });
 }
 
 describe("audit probe: UUID-keyed SQLite table, timestamp watermark", () => {

@@ -12,11 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CheckpointContext } from "../../src/checkpoint/context.js";
 import { errorRate } from "../../src/checks/metrics.js";
 import { ProbeUnavailable } from "../../src/checks/outcome.js";
-import { monitorConfigSchema as configSchema } from "../../src/config/resolve.js";
 import { targetSchema, type TargetConfigInput } from "../../src/config/target.js";
 import { clopperPearsonUpper, probeErrorRate } from "../../src/probes/error-rate.js";
 import type { ErrorRateMeasurement } from "../../src/probes/error-rate.js";
 import type { ProbeResult } from "../../src/probes/probe.js";
+import { checkpointContext } from "../support/checkpoint-context.js";
 
 const T0 = Date.parse("2031-03-04T12:00:00.000Z");
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -63,15 +63,7 @@ function expose(c: { ok: number; failed: number; runsOk?: number; runsFailed?: n
 const target = (extra: Partial<TargetConfigInput> = {}) => targetSchema.parse({ stateDir: dir, baseUrl: url, requestTimeoutMs: 3000, ...extra });
 
 function ctxWith(m: ProbeResult<ErrorRateMeasurement>): CheckpointContext {
-  return {
-    config: configSchema.parse({}),
-    checkpoint: { id: "x", phase: "stability", label: "stability", startedAt: "" },
-    measurements: { phase: "stability", checkpoint: "x", startedAt: "", finishedAt: "", probes: ["errorRate"], state: {}, errorRate: m },
-    cutover: null,
-    baselines: { hour1: null },
-    history: [],
-    attestations: [],
-  } as unknown as CheckpointContext;
+  return checkpointContext({ errorRate: m });
 }
 
 describe("95 % upper bound of a failure rate (Clopper-Pearson, one-sided)", () => {

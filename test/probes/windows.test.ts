@@ -10,11 +10,11 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CheckpointContext } from "../../src/checkpoint/context.js";
 import { logErrors, logsStreaming } from "../../src/checks/pipeline.js";
-import { monitorConfigSchema as configSchema } from "../../src/config/resolve.js";
 import { targetSchema, type TargetConfigInput } from "../../src/config/target.js";
 import { probeLogs } from "../../src/probes/logs.js";
 import type { LogsMeasurement } from "../../src/probes/logs.js";
 import type { ProbeResult } from "../../src/probes/probe.js";
+import { checkpointContext } from "../support/checkpoint-context.js";
 
 let dir: string;
 beforeAll(() => {
@@ -41,16 +41,7 @@ function setup(text: string, target: Partial<TargetConfigInput> = {}) {
 
 /** A checkpoint context holding only the logs measurement (the evaluators read nothing else). */
 function ctxWith(logs: LogsMeasurement, target: Partial<TargetConfigInput> = {}): CheckpointContext {
-  const config = configSchema.parse({ target });
-  return {
-    config,
-    checkpoint: { id: "x", phase: "stability", label: "stability", startedAt: "" },
-    measurements: { phase: "stability", checkpoint: "x", startedAt: "", finishedAt: "", probes: ["logs"], state: {}, logs: { ok: true, data: logs, durationMs: 1 } },
-    cutover: null,
-    baselines: { hour1: null },
-    history: [],
-    attestations: [],
-  } as unknown as CheckpointContext;
+  return checkpointContext({ logs: { ok: true, data: logs, durationMs: 1 } }, { target });
 }
 
 describe("log window: max(minimum lookback, since the previous checkpoint)", () => {
