@@ -15,13 +15,14 @@ await import("../src/checkpoint/run-checkpoint.ts");
 const runnerImportedMs = performance.now();
 const rssAfterImportsMb = Math.round(process.memoryUsage().rss / 1048576);
 const { collect } = await import("../src/probes/collect.ts");
+const { probesOfPhase } = await import("../src/catalogue/catalogue.ts");
 
 const runs = Number(process.argv.find((a) => a.startsWith("--runs="))?.slice(7) ?? 3);
 const phase = process.argv.find((a) => a.startsWith("--phase="))?.slice(8) ?? "stability";
 const probeRuns: { total_ms: number; probes: Record<string, { ms: number; ok: boolean }> }[] = [];
 for (let i = 0; i < runs; i++) {
   const t0 = performance.now();
-  const m = (await collect(phase, loaded.config.target, { previous: {}, now: () => Date.now(), checkpoint: `bench-${i}` })) as unknown as Record<
+  const m = (await collect(phase, loaded.config.target, { previous: {}, now: () => Date.now(), checkpoint: `bench-${i}` }, probesOfPhase(phase as never))) as unknown as Record<
     string,
     { ok: boolean; durationMs: number } | undefined
   > & { probes: string[] };

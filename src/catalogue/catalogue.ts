@@ -6,6 +6,7 @@
  * moves the check's verdict, and the alert rule fires on that verdict.
  */
 import type { PhaseName } from "../config/schedule.js";
+import type { ProbeName } from "../probes/probe.js";
 import type { CheckDef } from "./check.js";
 import * as metrics from "../checks/metrics.js";
 import * as pipeline from "../checks/pipeline.js";
@@ -144,6 +145,16 @@ const BY_ID = new Map(CATALOGUE.map((c) => [c.id, c]));
 
 export function checkById(id: string): CheckDef | undefined {
   return BY_ID.get(id);
+}
+
+/**
+ * The probes a checkpoint runs: those its checks need (`checks`, default the phase's), once each.
+ * hour0 also reads the log, to start the since-cutover log totals.
+ */
+export function probesOfPhase(phase: PhaseName, checks: readonly CheckDef[] = checksOfPhase(phase)): ProbeName[] {
+  const set = new Set<ProbeName>(checks.flatMap((d) => d.probes));
+  if (phase === "hour0") set.add("logs");
+  return [...set];
 }
 
 /** The checks a phase judges, in catalogue order. */

@@ -11,11 +11,11 @@ import type { LoadedConfig } from "../config/load.js";
 import type { PhaseName } from "../config/schedule.js";
 import { collect } from "../probes/collect.js";
 import type { Measurements } from "../probes/measurements.js";
-import type { ProbeName, ProbeState } from "../probes/probe.js";
+import type { ProbeState } from "../probes/probe.js";
 import { JsonlCheckpointStore } from "../history/jsonl-store.js";
 import { systemClock, type Clock } from "../judge/clock.js";
 import { memoryGrowthPercentPerHour } from "../checks/metrics.js";
-import { CATALOGUE, checksOfPhase } from "../catalogue/catalogue.js";
+import { CATALOGUE, checksOfPhase, probesOfPhase } from "../catalogue/catalogue.js";
 import { assess, type CheckDef } from "../catalogue/check.js";
 import { checksOfOpenAlerts, judgeCheckpoint } from "../judge/judge-checkpoint.js";
 import { failsCheckpoint, type Decision } from "../judge/decide.js";
@@ -119,7 +119,7 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
   const phaseChecks = checksOfPhase(phase);
   const reopen = new Set(checksOfOpenAlerts(config, judgeState0.alerts.alerts));
   const defs: CheckDef[] = CATALOGUE.filter((d) => phaseChecks.includes(d) || reopen.has(d.id));
-  const probes = probesFor(phase, defs);
+  const probes = probesOfPhase(phase, defs);
 
   // collect: every probe once, each with its own timeout.
   const collectStarted = clock.now();
@@ -322,14 +322,6 @@ function decisionLine(decision: Decision): string {
     `Decision: ${decision.severity} -> ${decision.action}${decision.rollback !== "no" ? ` (rollback: ${decision.rollback})` : ""}. ${decision.reason}` +
     (decision.runbook.length ? `\nRunbook:\n${decision.runbook.map((step) => `  [ ] ${step}`).join("\n")}` : "")
   );
-}
-
-/** The probes the checks need, run once each (hour0 also starts the since-cutover log totals). */
-function probesFor(phase: PhaseName, defs: readonly CheckDef[]): ProbeName[] {
-  const set = new Set<ProbeName>(defs.flatMap((d) => d.probes));
-  if (phase === "hour0") set.add("logs");
-  // pipeline-up reads every endpoint the checkpoint reached; the checks name what they need.
-  return [...set];
 }
 
 /** A record belongs to the current cutover when it came after its start, or is the hour0 run that recorded it. */

@@ -13,17 +13,6 @@ import { probeValidation } from "./validation.js";
 import type { Measurements } from "./measurements.js";
 import type { ProbeContext, ProbeName, ProbeResult, ProbeState } from "./probe.js";
 
-/** Probes each phase needs (DESIGN.md phases); the lead may pass another list to collect. */
-export const PHASE_PROBES: Record<string, ProbeName[]> = {
-  "pre-cutover": ["health", "latency", "errorRate", "resources", "logs", "testSuite"],
-  hour0: ["cutover", "health", "logs"],
-  hour1: ["health", "validation", "latency", "errorRate", "audit", "logs", "resources", "dataQuality"],
-  stability: ["health", "latency", "errorRate", "resources", "logs", "audit"],
-  extended: ["health", "validation", "latency", "errorRate", "resources", "logs", "audit", "dataQuality"],
-  day: ["health", "validation", "latency", "errorRate", "resources", "logs", "audit", "dataQuality"],
-  final: ["health", "validation", "latency", "errorRate", "resources", "logs", "audit", "dataQuality", "testSuite"],
-};
-
 type AnyProbe = (target: TargetConfig, ctx: ProbeContext) => Promise<ProbeResult<unknown>>;
 
 export const PROBES: Record<ProbeName, AnyProbe> = {
@@ -120,7 +109,7 @@ export async function runGuarded<T>(
 }
 
 /**
- * Measure once: run the phase's probes (default PHASE_PROBES[phase]) in PROBE_STAGES order and
+ * Measure once: run the given probes (the checks' needs, src/catalogue) in PROBE_STAGES order and
  * return JSON-serialisable measurements plus the state to persist for the next checkpoint
  * (counters, log offset, audit watermark, log totals since cutover; pieces not measured this
  * time are carried over from ctx.previous).
@@ -129,7 +118,8 @@ export async function collect(
   phase: string,
   target: TargetConfig,
   ctx: ProbeContext,
-  probes: ProbeName[] = PHASE_PROBES[phase] ?? [],
+  /** Which probes to run: the checkpoint's checks name them (catalogue probesOfPhase). */
+  probes: ProbeName[],
 ): Promise<Measurements> {
   const startedAt = new Date(ctx.now()).toISOString();
   const wanted = new Set(probes);

@@ -12,6 +12,7 @@ import { probeResources } from "../../src/probes/resources.js";
 import type { Measurements } from "../../src/probes/measurements.js";
 import type { ProbeResult } from "../../src/probes/probe.js";
 import { freePort, startPipeline, type StartedPipeline } from "../support/pipeline-harness.js";
+import { probesOfPhase } from "../../src/catalogue/catalogue.js";
 
 function ok<T>(r: ProbeResult<T> | undefined): T {
   if (!r) throw new Error("probe did not run");
@@ -30,8 +31,8 @@ describe("probes against a healthy V2 reference pipeline (measured once)", () =>
 
   beforeAll(async () => {
     p = await startPipeline({ version: "v2", interval: 0.5 });
-    m = await collect("final", targetOf(p, { testSuite: { expectedTotal: 29 } }), { now: Date.now, onLine: (_s, l) => lines.push(l) });
-    second = await collect("stability", targetOf(p), { now: Date.now, previous: m.state });
+    m = await collect("final", targetOf(p, { testSuite: { expectedTotal: 29 } }), { now: Date.now, onLine: (_s, l) => lines.push(l) }, probesOfPhase("final"));
+    second = await collect("stability", targetOf(p), { now: Date.now, previous: m.state }, probesOfPhase("stability"));
   }, 120_000);
   afterAll(async () => p?.stop());
 
@@ -185,7 +186,7 @@ describe("an unreachable pipeline", () => {
     const port = await freePort();
     const t = targetSchema.parse({ stateDir: "/nonexistent-state-dir", baseUrl: `http://127.0.0.1:${port}` });
     const t0 = Date.now();
-    const m = await collect("stability", t, { now: Date.now });
+    const m = await collect("stability", t, { now: Date.now }, probesOfPhase("stability"));
     expect(Date.now() - t0).toBeLessThan(10_000);
     for (const k of ["health", "latency", "errorRate"] as const) {
       const r = m[k]!;

@@ -1,7 +1,8 @@
 /** Watchable by configuration alone: a target with other names and formats than the reference pipeline. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { targetSchema } from "../../src/config/target.js";
-import { collect, PHASE_PROBES } from "../../src/probes/collect.js";
+import { collect } from "../../src/probes/collect.js";
+import { probesOfPhase } from "../../src/catalogue/catalogue.js";
 import type { Measurements } from "../../src/probes/measurements.js";
 import type { ProbeResult } from "../../src/probes/probe.js";
 import { startStandIn, type StandIn } from "../support/stand-in-target.js";
@@ -19,8 +20,8 @@ describe("a stand-in pipeline in another language, watched by configuration alon
   beforeAll(async () => {
     s = await startStandIn();
     const target = targetSchema.parse(s.config);
-    hour0 = await collect("hour0", target, { now: Date.now });
-    m = await collect("final", target, { now: Date.now, previous: hour0.state });
+    hour0 = await collect("hour0", target, { now: Date.now }, probesOfPhase("hour0"));
+    m = await collect("final", target, { now: Date.now, previous: hour0.state }, probesOfPhase("final"));
   }, 60_000);
   afterAll(async () => s?.stop());
 
@@ -108,6 +109,6 @@ describe("a stand-in pipeline in another language, watched by configuration alon
 
   it("its own test suite's JUnit elsewhere", () => {
     expect(ok(m.testSuite)).toMatchObject({ total: 3, passed: 3, meetsExpected: true });
-    expect([...m.probes].sort()).toEqual([...PHASE_PROBES.final!].sort());
+    expect([...m.probes].sort()).toEqual([...probesOfPhase("final")].sort());
   });
 });
