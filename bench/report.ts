@@ -56,7 +56,7 @@ export function renderMarkdown(s: Summary): string {
   out.push(
     "Written by `npm run bench` (scripts/bench.ts); every figure below comes from one run on the machine listed, " +
       "and every reference (SQLite, grep, a bare Node process, a no-op tsx start) was measured in that same run, so the ratios compare like with like. " +
-      "Targets come from issues 2 and 3; none is asserted by a test (DESIGN.md: speed and memory targets live in `npm run bench`).",
+      "Targets come from issues 2 and 3; none is asserted by a test (docs/DESIGN.md: speed and memory targets live in `npm run bench`).",
   );
   out.push("");
   out.push("## Machine");

@@ -86,7 +86,7 @@ export interface KpiSums {
   eligible: number;
 }
 
-/** DESIGN.md's formulas on the aggregates; zero denominators and empty input give 0 with a reason. */
+/** docs/DESIGN.md's formulas on the aggregates; zero denominators and empty input give 0 with a reason. */
 export function kpisFromSums(s: KpiSums): KpiResult {
   let par30 = 0;
   let par90 = 0;

@@ -1,5 +1,5 @@
 /**
- * KPI engine V2: one pass over the tape's Float64Array columns, then DESIGN.md's formulas
+ * KPI engine V2: one pass over the tape's Float64Array columns, then docs/DESIGN.md's formulas
  * (./common.ts). With an audit sink it emits the calculation's 6 events, in order, in one call:
  *   calculate_all/started, kpi_calculated/success x3 (PAR30, PAR90, CollectionRate),
  *   composite_kpi_calculated/success (PortfolioHealth), calculate_all/completed.

@@ -1,6 +1,6 @@
 /**
  * Production validation: writes production_validation_report.json and
- * logs/validation_YYYYMMDD_HHMMSS.json (DESIGN.md's format) with 5 checks:
+ * logs/validation_YYYYMMDD_HHMMSS.json (docs/DESIGN.md's format) with 5 checks:
  *
  * - kpi_calculations: V1 and V2 engines and the running service's POST /kpis against an
  *   independent, naive recomputation of the formulas on a known generated tape.
@@ -51,7 +51,7 @@ export interface ValidationReport {
 export const PERF_PASS_MS = 500;
 export const PERF_WARN_MS = 2000;
 
-/** Naive reference: the formulas of DESIGN.md over plain CSV text, independent of the engines. */
+/** Naive reference: the formulas of docs/DESIGN.md over plain CSV text, independent of the engines. */
 export function referenceKpis(csv: string): Record<string, number> {
   const lines = csv.trim().split(/\r?\n/);
   const head = lines[0]!.split(",");

@@ -1,6 +1,6 @@
 import path from "node:path";
 
-/** Every file the monitor writes, under the reports directory (DESIGN.md "Files the monitor writes"). */
+/** Every file the monitor writes, under the reports directory (docs/DESIGN.md "Files the monitor writes"). */
 export function monitorPaths(reportsDir: string) {
   const root = path.resolve(reportsDir);
   const state = path.join(root, "state");

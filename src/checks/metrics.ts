@@ -1,5 +1,5 @@
 /**
- * Evaluators for the measured metrics (latency, error rate, memory, CPU) against DESIGN.md's
+ * Evaluators for the measured metrics (latency, error rate, memory, CPU) against docs/DESIGN.md's
  * bands and against baselines. Specs call these through check(); the same evaluator serves
  * every phase that checks the same line, so the thresholds live in one place: the config.
  */

@@ -16,7 +16,7 @@ export const scheduledCheckpointSchema = z.object({
 export type ScheduledCheckpoint = z.infer<typeof scheduledCheckpointSchema>;
 
 /**
- * DESIGN.md's default schedule: 20 checkpoints. A phase owns (start, end]; where the checklist
+ * docs/DESIGN.md's default schedule: 20 checkpoints. A phase owns (start, end]; where the checklist
  * names a moment two phases share, the later phase's checkpoint covers both.
  */
 export const DEFAULT_SCHEDULE: ScheduledCheckpoint[] = [

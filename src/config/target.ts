@@ -78,7 +78,7 @@ const kpiSchema = z
     /**
      * "KPI values in expected ranges": where each KPI sits in the pipeline's KPI output file
      * (outputs.local.kpiFile; a number, or an object with a `value`) and its warning and
-     * critical levels (DESIGN.md: PAR30 5/8, PAR90 3/5, CollectionRate 1.5/1.0 lower is worse).
+     * critical levels (docs/DESIGN.md: PAR30 5/8, PAR90 3/5, CollectionRate 1.5/1.0 lower is worse).
      */
     ranges: z
       .record(

@@ -5,7 +5,7 @@ export type Direction = "higher_is_worse" | "lower_is_worse";
 /**
  * A target band (PASS), a warning band (WARN) and a critical band (FAIL).
  *
- * Boundary convention (DESIGN.md: "< 100 ms PASS, 100-500 WARN, > 500 FAIL"):
+ * Boundary convention (docs/DESIGN.md: "< 100 ms PASS, 100-500 WARN, > 500 FAIL"):
  * - higher_is_worse: value < warnAt is PASS; warnAt <= value <= failAt is WARN; value > failAt is FAIL.
  * - lower_is_worse (mirror): value > warnAt is PASS; failAt <= value <= warnAt is WARN; value < failAt is FAIL.
  * Both band edges therefore belong to the WARN band.

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { bandProblem, type Band } from "./bands.ts";
 
 /**
- * The judge's configuration as zod schemas whose defaults are DESIGN.md's
+ * The judge's configuration as zod schemas whose defaults are docs/DESIGN.md's
  * tables (Thresholds, Alert rules and the decision tree) and the checklist's
  * "Baseline Metrics Recorded" table. Every object fills its own missing
  * fields, so a config may override one number and keep the rest.

@@ -1,5 +1,5 @@
 /**
- * The four result states of DESIGN.md ("Result states").
+ * The four result states of docs/DESIGN.md ("Result states").
  *
  * Ordering, from best to worst: PASS < WARN < ERROR < FAIL.
  * ERROR ranks above WARN (it is reported loudly) but below FAIL: a checkpoint
@@ -27,7 +27,7 @@ export function compareVerdicts(a: Verdict, b: Verdict): number {
 
 /**
  * The worst of the given verdicts. With no verdict at all the answer is FAIL:
- * judging nothing is never a pass (DESIGN.md: a check that measured nothing is a FAIL).
+ * judging nothing is never a pass (docs/DESIGN.md: a check that measured nothing is a FAIL).
  */
 export function worst(...verdicts: Verdict[]): Verdict {
   if (verdicts.length === 0) return "FAIL";

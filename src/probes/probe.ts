@@ -3,7 +3,7 @@
  * checkpoints and its context. Each probe's own output type stands beside it (health.ts, ...). Every value here is JSON-serialisable: a checkpoint
  * measures once (collect), the specs read these shapes, the record stores them.
  *
- * Failure classification (DESIGN.md "Result states"):
+ * Failure classification (docs/DESIGN.md "Result states"):
  * - `failure: "target"`  -> the check is a FAIL: the target is unreachable, timed out, answered
  *   with an HTTP error, answered wrongly, or the probe measured nothing (zero samples/rows/events).
  * - `failure: "monitor"` -> the check is an ERROR: the monitor could not parse what it got
