@@ -7,7 +7,6 @@ import { need } from "./outcome.js";
 import { getPath } from "../probes/target-io.js";
 import type { CheckpointContext } from "../checkpoint/context.js";
 import { worst } from "../judge/verdict.js";
-import { judgeBand } from "../judge/bands.js";
 
 export function healthEndpoints(c: CheckpointContext): CheckOutcome {
   const h = need(c.measurements.health, "health");
@@ -121,9 +120,10 @@ export function logErrors(c: CheckpointContext, opts: { window: "checkpoint" | "
   if (verdict === "FAIL" && !opts.criticalOnly && opts.window === "checkpoint" && scan.critical === 0 && er?.ok) {
     const failures = er.data.window.failedRequests + er.data.window.failedRuns;
     if (failures > 0 && scan.errors <= failures * c.config.target.logs.errorLinesPerFailure) {
-      const band = judgeBand(er.data.errorRatePercent, c.config.thresholds.errorRatePercent).verdict;
-      verdict = band === "PASS" ? "WARN" : band;
-      explained = `; all ${scan.errors} ERROR lines are the ${failures} failed requests/runs of the error rate (${er.data.errorRatePercent.toFixed(2)} %), judged by its band`;
+      // One fact, one verdict: these failures are the error-rate check's fact (its band, its
+      // alert); the log scan shows them as a WARN and does not judge them a second time.
+      verdict = "WARN";
+      explained = `; all ${scan.errors} ERROR lines are the ${failures} failed requests/runs of the error rate (${er.data.errorRatePercent.toFixed(2)} %), judged by the error-rate check`;
     }
   }
   if (verdict === "PASS" && opts.warnIsWarn && scan.warnings > 0) verdict = "WARN";
