@@ -5,7 +5,7 @@ import path from "node:path";
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execa } from "execa";
-import { ROOT, runCli, startPipeline, writeTape, type StartedPipeline } from "../support/pipeline-harness.ts";
+import { ROOT, runCli, startPipeline, waitFor, writeTape, type StartedPipeline } from "../support/pipeline-harness.ts";
 
 const sha = (f: string) => createHash("sha256").update(fs.readFileSync(f)).digest("hex");
 const script = (name: string, args: string[]) =>
@@ -69,7 +69,11 @@ describe("cutover, validation, rollback", () => {
   });
 
   it("a second cutover warns that V2 is already active and still succeeds", async () => {
-    await new Promise((r) => setTimeout(r, 1100)); // cutover log names have 1 s resolution
+    // Cutover log names have 1 s resolution: wait until the clock is past the first cutover's
+    // second (a condition on the newest log's time, not a fixed sleep).
+    const logs = path.join(pl.dir, "logs");
+    const newest = Math.max(...fs.readdirSync(logs).filter((f) => f.startsWith("cutover_")).map((f) => fs.statSync(path.join(logs, f)).mtimeMs));
+    await waitFor(() => Math.floor(Date.now() / 1000) > Math.floor(newest / 1000), 10_000, "the next second on the clock", 20);
     const r = await pl.cli(["cutover"]);
     expect(r.exitCode).toBe(0);
     expect(String(r.stdout)).toMatch(/WARNING: V2 already active/);
