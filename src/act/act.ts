@@ -12,7 +12,22 @@ import type { CutoverState } from "../checkpoint/context.js";
 import type { MonitorPaths } from "../checkpoint/paths.js";
 import type { MonitorState, RollbackAttempt } from "../checkpoint/state.js";
 import { deliver, rollbackNotice, toNotice } from "./notices.js";
-import { executeRollback } from "./rollback.js";
+import { claimRollback, claimStanding, executeRollback, reapAbandonedClaims } from "./rollback.js";
+
+/** The incidents behind this decision: the firing alerts' incident ids (stable while they fire). */
+function incidentOf(judgement: Judgement): string {
+  const ids = judgement.rules.firing.filter((f) => judgement.decision.alerts.includes(f.ruleId)).map((f) => f.incidentId);
+  return ids.length ? ids.sort().join("+") : `unexplained@${judgement.decision.reason}`;
+}
+
+/** Why no rollback runs now: one finished already, or another runner holds a live claim. */
+function blockedLine(a: RollbackAttempt, command: string): string {
+  if (a.status === "running") {
+    const who = a.owner ? `pid ${a.owner.pid} on ${a.owner.host}` : "another checkpoint";
+    return `Rollback in progress for this cutover: claimed at ${a.startedAt} by ${who}, lease until ${a.leaseUntil}; not attempted again.`;
+  }
+  return `Rollback already attempted for this cutover at ${a.startedAt} (${a.status}); not attempted again${a.status === "failed" ? `; act by hand (${command})` : ""}.`;
+}
 
 export interface ActResult {
   notices: Pick<AlertNotice, "dedupKey" | "kind" | "severity" | "ruleId" | "title" | "evidence">[];
@@ -41,33 +56,52 @@ export async function act(input: {
 
   let rollback: RollbackAttempt | undefined;
   let rollbackLine: string | undefined;
+  const lines: string[] = [];
+  // A claim whose runner died before finishing: reported loudly once, whatever this decision is.
+  const reaped = input.cutover ? await reapAbandonedClaims(state, input.cutover.startedAt, Date.now()) : [];
+  for (const a of reaped) {
+    const line = `ROLLBACK CLAIM ABANDONED: ${a.error}; the pipeline was not rolled back by it.`;
+    input.print(line);
+    lines.push(line);
+    notices.push(rollbackNotice("rollback-abandoned", line, decision, input, a.startedAt));
+    events.write({ type: "rollback", severity: "critical", message: line, attempt: a, checkpoint: input.checkpointId });
+  }
   if (decision.rollback === "now" || decision.rollback === "recommended") {
     const attempts = (await state.rollback.load()).attempts.filter((a) => input.cutover && a.cutoverStartedAt === input.cutover.startedAt);
+    const blocking = attempts.filter((a) => claimStanding(a, Date.now()) !== "abandoned");
     const allowed = decision.rollback === "now" && input.autoRollback;
+    // Notices are per incident: a second incident in the same cutover is announced again.
+    const incident = incidentOf(input.judgement);
     if (!input.cutover) {
       rollbackLine = `ROLLBACK ${decision.rollback === "now" ? "NEEDED" : "RECOMMENDED"} but no cutover is recorded: nothing to roll back to.`;
-    } else if (attempts.length) {
-      const last = attempts[attempts.length - 1]!;
-      rollbackLine = `Rollback already attempted for this cutover at ${last.startedAt} (${last.status}); not attempted again.`;
+    } else if (blocking.length) {
+      rollbackLine = blockedLine(blocking[blocking.length - 1]!, command);
     } else if (allowed) {
-      input.print(`ROLLBACK NOW: ${decision.reason}`);
-      rollback = (await executeRollback(config, state, events, input.cutover, decision, clock)) ?? undefined;
-      if (!rollback) {
-        rollbackLine = "Rollback already claimed by another checkpoint for this cutover; not attempted again.";
+      const claim = await claimRollback(config, state, input.cutover, decision.alerts.join(",") || decision.reason, clock);
+      if (!claim.claimed) {
+        rollbackLine = blockedLine(claim.blockedBy, command);
       } else {
+        if (claim.tookOver) {
+          const line = `ROLLBACK TAKEN OVER: ${claim.tookOver.error}; this checkpoint (pid ${process.pid}) runs it now.`;
+          input.print(line);
+          lines.push(line);
+        }
+        input.print(`ROLLBACK NOW: ${decision.reason}`);
+        rollback = await executeRollback(config, state, events, input.cutover, decision, clock, claim);
         const v = rollback.verification as { notVerified?: boolean; reason?: string } | undefined;
         rollbackLine =
           rollback.status === "succeeded"
             ? `ROLLBACK EXECUTED in ${((rollback.durationMs ?? 0) / 1000).toFixed(1)} s: V1 operational, ${v?.notVerified ? `data NOT VERIFIED (${v.reason})` : "data intact"}.`
             : `ROLLBACK FAILED: ${rollback.error}. Not attempted again; act by hand (${command}).`;
-        notices.push(rollbackNotice(rollback.status === "succeeded" ? "rollback-executed" : "rollback-failed", rollbackLine, decision, input));
+        notices.push(rollbackNotice(rollback.status === "succeeded" ? "rollback-executed" : "rollback-failed", rollbackLine, decision, input, incident));
       }
     } else {
       rollbackLine = `ROLLBACK RECOMMENDED: ${decision.reason} (automatic rollback is ${decision.rollback === "now" ? "not allowed: pass --auto-rollback or set rollback.auto" : "not called for by this severity"}; by hand: ${command})`;
-      notices.push(rollbackNotice("rollback-recommended", rollbackLine, decision, input));
+      notices.push(rollbackNotice("rollback-recommended", rollbackLine, decision, input, incident));
     }
     if (rollbackLine) events.write({ type: "rollback", severity: "critical", message: rollbackLine, attempt: rollback, checkpoint: input.checkpointId });
   }
+  if (lines.length) rollbackLine = [...lines, ...(rollbackLine ? [rollbackLine] : [])].join("\n");
 
   const alertsLine = await deliver(config, input.paths, events, notices);
   return {

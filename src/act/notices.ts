@@ -81,9 +81,10 @@ export function toNotice(n: AlertTransition, config: MonitorConfig): AlertNotice
   };
 }
 
-export function rollbackNotice(ruleId: string, line: string, decision: Decision, input: { label: string; cutover: CutoverState | null }): AlertNotice {
+/** A rollback notice; its dedup key names the cutover and the incident, so each incident is announced. */
+export function rollbackNotice(ruleId: string, line: string, decision: Decision, input: { label: string; cutover: CutoverState | null }, incident: string): AlertNotice {
   return {
-    dedupKey: `cutover-monitor/${ruleId}/${input.cutover?.startedAt ?? "none"}`,
+    dedupKey: `cutover-monitor/${ruleId}/${input.cutover?.startedAt ?? "none"}/${incident}`,
     kind: "trigger",
     severity: "critical",
     ruleId,

@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import type { MonitorConfig } from "../config/schema.js";
 import type { Decision } from "../judge/decide.js";
@@ -26,19 +27,125 @@ export interface RollbackVerification {
   checksums: { file: string; ok: boolean; how: string }[];
 }
 
-/** Runs and verifies the rollback; null when another checkpoint had already claimed it. */
-export async function executeRollback(config: MonitorConfig, state: MonitorState, events: EventsLog, cutover: CutoverState, decision: Decision, clock: Clock): Promise<RollbackAttempt | null> {
-  const startedAt = new Date(clock.now()).toISOString();
-  const attempt: RollbackAttempt = { cutoverStartedAt: cutover.startedAt, incident: decision.alerts.join(",") || decision.reason, startedAt, status: "running" };
-  // Claim the attempt first, atomically under the state file's lock: a crash mid-rollback, or
-  // a second checkpoint deciding the same at the same moment, must not lead to a second attempt.
-  let claimed = false;
+/** How a claimed attempt stands now. */
+export type ClaimStanding = "finished" | "live" | "abandoned";
+
+/** Is this pid a live process on this host? (EPERM: it exists but is not ours.) */
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * A running claim is live while its lease holds and, on this host, while its checkpoint (or the
+ * rollback command it started) is still a process. A claim without a lease comes from a runner
+ * that could not renew it: abandoned. Across hosts only the lease decides.
+ */
+export function claimStanding(a: RollbackAttempt, nowMs: number, host = os.hostname(), alive: (pid: number) => boolean = pidAlive): ClaimStanding {
+  if (a.status === "succeeded" || a.status === "failed") return "finished";
+  if (a.status === "abandoned") return "abandoned";
+  if (!a.leaseUntil || Date.parse(a.leaseUntil) <= nowMs) return "abandoned";
+  if (a.owner && a.owner.host === host) {
+    const anyAlive = alive(a.owner.pid) || (a.owner.commandPid != null && alive(a.owner.commandPid));
+    if (!anyAlive) return "abandoned";
+  }
+  return "live";
+}
+
+/**
+ * The lease a claim gets: the rollback command's timeout, its kill grace, the verification's
+ * requests and a margin. The command cannot outlive its timeout, so a claim older than this
+ * was abandoned.
+ */
+export function rollbackLeaseMs(config: MonitorConfig): number {
+  const t = config.target;
+  return t.rollback.timeoutMs + 5_000 + 2 * t.requestTimeoutMs + 60_000;
+}
+
+/** One line for an abandoned claim: who claimed it, when, and why it is known dead. */
+export function abandonedText(a: RollbackAttempt, nowMs: number, host = os.hostname()): string {
+  const who = a.owner ? `pid ${a.owner.pid} on ${a.owner.host}` : "a checkpoint that recorded no owner";
+  const why = !a.leaseUntil
+    ? "it holds no lease"
+    : Date.parse(a.leaseUntil) <= nowMs
+      ? `its lease expired at ${a.leaseUntil}`
+      : a.owner?.host === host
+        ? "its process is gone"
+        : "it was abandoned";
+  return `the rollback claimed at ${a.startedAt} by ${who} never finished (${why}): nothing is known to have rolled back`;
+}
+
+/**
+ * Marks this cutover's abandoned claims as such (under the state lock) and returns those newly
+ * marked, so that each is reported loudly once.
+ */
+export async function reapAbandonedClaims(state: MonitorState, cutoverStartedAt: string, nowMs: number): Promise<RollbackAttempt[]> {
+  const reaped: RollbackAttempt[] = [];
+  const at = new Date(nowMs).toISOString();
   await state.rollback.update((f) => {
-    if (f.attempts.some((a) => a.cutoverStartedAt === cutover.startedAt)) return f;
-    claimed = true;
-    return { ...f, attempts: [...f.attempts, attempt] };
+    let changed = false;
+    const attempts = f.attempts.map((a) => {
+      if (a.cutoverStartedAt !== cutoverStartedAt || a.status !== "running" || claimStanding(a, nowMs) !== "abandoned") return a;
+      changed = true;
+      const marked: RollbackAttempt = { ...a, status: "abandoned", abandonedAt: at, error: abandonedText(a, nowMs) };
+      reaped.push(marked);
+      return marked;
+    });
+    return changed ? { ...f, attempts } : f;
   });
-  if (!claimed) return null;
+  return reaped;
+}
+
+export type RollbackClaim =
+  | { claimed: true; attempt: RollbackAttempt; tookOver: RollbackAttempt | null }
+  | { claimed: false; blockedBy: RollbackAttempt; standing: ClaimStanding };
+
+/**
+ * Claims the rollback for this cutover, atomically under the state file's lock: at most one
+ * attempt executes at a time and a finished attempt is never repeated. An abandoned claim (its
+ * runner died between claiming and finishing) is taken over, and named in the result.
+ */
+export async function claimRollback(config: MonitorConfig, state: MonitorState, cutover: CutoverState, incident: string, clock: Clock): Promise<RollbackClaim> {
+  const nowMs = clock.now();
+  const startedAt = new Date(nowMs).toISOString();
+  const attempt: RollbackAttempt = {
+    cutoverStartedAt: cutover.startedAt,
+    incident,
+    startedAt,
+    status: "running",
+    owner: { pid: process.pid, host: os.hostname() },
+    leaseUntil: new Date(Date.now() + rollbackLeaseMs(config)).toISOString(),
+  };
+  let result: RollbackClaim | null = null;
+  await state.rollback.update((f) => {
+    const mine = f.attempts.filter((a) => a.cutoverStartedAt === cutover.startedAt);
+    const blocking = mine.find((a) => claimStanding(a, Date.now()) !== "abandoned");
+    if (blocking) {
+      result = { claimed: false, blockedBy: blocking, standing: claimStanding(blocking, Date.now()) };
+      return f;
+    }
+    const abandoned = mine.filter((a) => a.status === "running" || (a.status === "abandoned" && !a.takenOverBy));
+    const tookOver = abandoned[abandoned.length - 1] ?? null;
+    const attempts = f.attempts.map((a) =>
+      abandoned.includes(a) ? { ...a, status: "abandoned" as const, abandonedAt: a.abandonedAt ?? startedAt, error: a.error ?? abandonedText(a, Date.now()), takenOverBy: startedAt } : a,
+    );
+    result = { claimed: true, attempt, tookOver: tookOver ? { ...tookOver, status: "abandoned", takenOverBy: startedAt, error: tookOver.error ?? abandonedText(tookOver, Date.now()) } : null };
+    return { ...f, attempts: [...attempts, attempt] };
+  });
+  return result!;
+}
+
+/**
+ * Runs and verifies the rollback once claimed (see claimRollback). The lease uses the real time
+ * (Date.now), not the checkpoint's clock: it is read by other processes.
+ */
+export async function executeRollback(config: MonitorConfig, state: MonitorState, events: EventsLog, cutover: CutoverState, decision: Decision, clock: Clock, claim: Extract<RollbackClaim, { claimed: true }>): Promise<RollbackAttempt> {
+  const { attempt } = claim;
+  const startedAt = attempt.startedAt;
   const t0 = performance.now();
   const t0Epoch = Date.now();
   const target = config.target;
@@ -46,7 +153,10 @@ export async function executeRollback(config: MonitorConfig, state: MonitorState
   let error: string | undefined;
   try {
     // The same runner as the probes' commands: argv, no shell, timeout, target.commandEnv.
-    const res = await runTargetCommand(target, target.rollback, "rollback");
+    const res = await runTargetCommand(target, target.rollback, "rollback", {
+      // The command's pid joins the claim: while it runs, the claim is live even if this process dies.
+      onSpawn: (pid) => void state.rollback.update((f) => ({ ...f, attempts: f.attempts.map((a) => (a.startedAt === startedAt && a.cutoverStartedAt === cutover.startedAt && a.owner ? { ...a, owner: { ...a.owner, commandPid: pid } } : a)) })).catch(() => {}),
+    });
     exitCode = res.exitCode;
     if (res.timedOut) error = `rollback command timed out after ${target.rollback.timeoutMs} ms`;
     else if (exitCode !== 0) error = `rollback command exited ${exitCode}: ${res.lines.slice(-3).map((l) => l.line).join(" | ")}`;

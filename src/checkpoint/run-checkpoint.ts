@@ -55,7 +55,9 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
   const { config } = loaded;
   void preloadVitest().catch(() => {}); // overlaps the history and state reads below
   const clock = opts.clock ?? systemClock;
-  const print = opts.print ?? ((t: string) => process.stdout.write(t + "\n"));
+  // With --json, stdout carries only the JSON: every other line goes to stderr.
+  const out = opts.print ?? ((t: string) => process.stdout.write(t + "\n"));
+  const print = opts.json && !opts.print ? (t: string) => process.stderr.write(t + "\n") : out;
   const paths = monitorPaths(config.reportsDir);
   mkdirSync(paths.state, { recursive: true });
   const state = monitorState(paths);
@@ -73,11 +75,12 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
     at: opts.at,
     schedule: config.schedule,
     cutoverStartedAt: cutover?.startedAt ?? null,
-    ran: history.filter((r) => r.phase === "pre-cutover" || belongsTo(r, cutover)),
+    ran: history.filter((r) => r.phase === "pre-cutover" || belongsTo(r, cutover)).map((r) => ({ phase: String(r.phase), scheduled_at: r.scheduled_at as string | undefined, timestamp: r.timestamp })),
     nowMs: clock.now(),
   });
   if ("nothingDue" in resolved) {
-    print(resolved.nothingDue);
+    if (opts.json) out(JSON.stringify({ nothing_due: resolved.nothingDue }));
+    else print(resolved.nothingDue);
     return { exitCode: EXIT.ok, message: resolved.nothingDue };
   }
   const phase: PhaseName = resolved.phase;
@@ -86,7 +89,8 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
   if (cutover?.rolledBack && phase !== "hour0" && phase !== "pre-cutover") {
     const msg = `ROLLED BACK at ${cutover.rolledBack.at} (${cutover.rolledBack.reason}); the cutover of ${cutover.startedAt} is over. Run the hour0 checkpoint to record a new cutover.`;
     events.write({ type: "checkpoint", severity: "critical", phase, verdict: "FAIL", rolledBack: cutover.rolledBack });
-    print(msg);
+    if (opts.json) out(JSON.stringify({ verdict: "FAIL", exit_code: EXIT.fail, rolled_back: cutover.rolledBack, message: msg }));
+    else print(msg);
     return { exitCode: EXIT.fail, message: msg };
   }
 
@@ -94,6 +98,12 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
   // Unique even for two checkpoints started in the same millisecond (each gets its own results folder).
   const checkpointId = `${startedAt.replace(/[-:.]/g, "")}-${phase}${resolved.scheduledAt ? "-" + resolved.scheduledAt.replace(":", "") : ""}-${process.pid}`;
   const label = `${phase}${resolved.scheduledAt ? ` @ ${resolved.scheduledAt}` : ""}`;
+  // A phase after hour0 with no cutover recorded: nothing anchors its windows, its schedule slot or
+  // its baseline. Said first, recorded, and a WARN check of its own (never a silent PASS).
+  const unanchored = !cutover && phase !== "pre-cutover" && phase !== "hour0"
+    ? `NO CUTOVER RECORDED: nothing anchors this ${phase} checkpoint (no cutover start for its windows, schedule slot or hour-1 baseline); run the hour0 checkpoint first, or pass --config with the reports dir that holds the cutover`
+    : null;
+  if (unanchored) print(unanchored);
   if (!opts.json) print(`cutover-monitor: ${label} (${resolved.reason}); config ${loaded.source}`);
 
   // The expected number of pipeline tests: config, or the count recorded before cutover.
@@ -171,12 +181,16 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
     allureResultsDir: resultsDir,
     environmentInfo: { target: config.target.baseUrl, phase, checkpoint: label, config: loaded.source },
     verbose: opts.verbose,
+    verboseTo: opts.json ? "stderr" : "stdout",
   });
   const specs = await runPhaseSpecs(specRun, context);
   for (const l of specs.lines) {
     for (const id of l.checks) checks.find((c) => c.id === id)?.lines?.push({ spec: l.spec, title: l.title, section: l.section });
   }
   checks.push(...specs.defects);
+  if (unanchored) {
+    checks.push({ id: "cutover-recorded", title: "A cutover is recorded (the checkpoint's anchor)", section: "monitor", verdict: "WARN", notMeasured: false, measured: "no cutover recorded in this reports dir", threshold: "a cutover start recorded by the hour0 checkpoint", advice: "run the hour0 checkpoint (it records the cutover start), or point --config/CUTOVER_REPORTS_DIR at the reports dir that holds it", value: null });
+  }
   if (specs.lines.length === 0) {
     checks.push({ id: "specs-ran", title: "The phase's specs ran", section: "monitor", verdict: "ERROR", notMeasured: true, measured: `no spec ran for phase ${phase}`, threshold: "at least one spec", advice: "check the specs/ folder of this phase", value: null });
   }
@@ -244,6 +258,7 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
     decision,
     rollback: acted.rollback,
     config_source: loaded.source,
+    ...(unanchored ? { anchored: false, unanchored_reason: unanchored } : {}),
   };
   await store.append(record);
   await state.probes.save({ version: 1, state: measurements.state as Record<string, unknown>, cutoverStartedAt: cutover?.startedAt ?? null });
@@ -290,7 +305,7 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
   });
 
   if (opts.json) {
-    print(JSON.stringify(record, null, 2));
+    out(JSON.stringify(record, null, 2));
   } else {
     print(
       renderDashboard(record, {

@@ -77,6 +77,8 @@ export interface SpecRunOptions {
   allureResultsDir?: string;
   environmentInfo?: Record<string, string>;
   verbose?: boolean;
+  /** Where --verbose sends vitest's output: stderr when stdout carries JSON (--json). */
+  verboseTo?: "stdout" | "stderr";
 }
 
 export interface PreparedSpecRun {
@@ -116,7 +118,10 @@ export async function prepareSpecRun(options: SpecRunOptions): Promise<PreparedS
       passWithNoTests: false,
     },
     {},
-    { stdout: options.verbose ? (process.stdout as unknown as Writable) : devNull(), stderr: options.verbose ? (process.stderr as unknown as Writable) : devNull() },
+    {
+      stdout: options.verbose ? ((options.verboseTo === "stderr" ? process.stderr : process.stdout) as unknown as Writable) : devNull(),
+      stderr: options.verbose ? (process.stderr as unknown as Writable) : devNull(),
+    },
   );
   return { vitest, collector };
 }

@@ -27,7 +27,19 @@ const rollbackAttemptSchema = z.object({
   incident: z.string(),
   startedAt: z.string(),
   finishedAt: z.string().optional(),
-  status: z.enum(["running", "succeeded", "failed"]),
+  /**
+   * running: claimed, its lease not expired; abandoned: claimed by a process that died (its lease
+   * expired, or its process is gone on this host) before it finished: nothing is known to have
+   * rolled back, and the claim may be taken over.
+   */
+  status: z.enum(["running", "succeeded", "failed", "abandoned"]),
+  /** Who claimed it: the checkpoint's pid on this host (a dead pid on the same host ends the lease early). */
+  owner: z.object({ pid: z.number().int(), host: z.string(), commandPid: z.number().int().optional() }).optional(),
+  /** The claim holds until then; after it, another runner may take the rollback over. */
+  leaseUntil: z.string().optional(),
+  abandonedAt: z.string().optional(),
+  /** The attempt that took this abandoned claim over. */
+  takenOverBy: z.string().optional(),
   exitCode: z.number().nullable().optional(),
   durationMs: z.number().optional(),
   verification: z.record(z.string(), z.unknown()).optional(),

@@ -36,7 +36,7 @@ main(async () => {
     return 0;
   }
   if (values.rehearse) {
-    if (values.phase || values.at) throw new UsageError(`--rehearse runs every scheduled checkpoint: it takes no --phase or --at\n${USAGE}`);
+    if (values.phase || values.at !== undefined) throw new UsageError(`--rehearse runs every scheduled checkpoint: it takes no --phase or --at\n${USAGE}`);
     const loaded = await loadConfig({ file: values.config });
     const codes: number[] = [];
     for (const s of loaded.config.schedule.filter((e) => e.phase !== "pre-cutover")) {

@@ -248,7 +248,7 @@ export async function runTargetCommand(
   target: TargetConfig,
   spec: CommandSpec,
   what: string,
-  opts: { onLine?: (stream: "stdout" | "stderr", line: string) => void; keepLines?: number; now?: () => number } = {},
+  opts: { onLine?: (stream: "stdout" | "stderr", line: string) => void; onSpawn?: (pid: number) => void; keepLines?: number; now?: () => number } = {},
 ): Promise<CommandOutcome> {
   const argv = spec.command.map((a) => expandTargetPlaceholders(target, a));
   const env: Record<string, string> = {};
@@ -269,6 +269,7 @@ export async function runTargetCommand(
     stdin: "ignore",
     maxBuffer: 10_000_000,
   });
+  if (child.pid) opts.onSpawn?.(child.pid);
   for (const stream of ["stdout", "stderr"] as const) {
     const s = child[stream];
     if (!s) continue;

@@ -55,3 +55,37 @@ describe("--phase=NAME and --at", () => {
     expect(() => resolvePhase({ phase: "day", at: "noonish", schedule: DEFAULT_SCHEDULE, cutoverStartedAt: start, ran: [], nowMs: 0 })).toThrow(/--at: "noonish"/);
   });
 });
+
+describe("issue 8 §15: slots run by hand are not offered again", () => {
+  it("a run labelled --at=03:05, or unlabelled at 03:10, stands for stability@03:00", () => {
+    for (const ran of [
+      [{ phase: "stability", scheduled_at: "03:05" }],
+      [{ phase: "stability", timestamp: new Date(at("03:10")).toISOString() }],
+      [{ phase: "stability", scheduled_at: new Date(at("02:58")).toISOString() }],
+    ]) {
+      const r = resolvePhase({ phase: "auto", schedule: DEFAULT_SCHEDULE, cutoverStartedAt: start, ran, nowMs: at("03:20") });
+      expect(r, JSON.stringify(ran)).toHaveProperty("nothingDue");
+    }
+  });
+
+  it("a run of another phase, or long before the slot, does not cover it", () => {
+    const other = resolvePhase({ phase: "auto", schedule: DEFAULT_SCHEDULE, cutoverStartedAt: start, ran: [{ phase: "hour1", timestamp: new Date(at("03:10")).toISOString() }], nowMs: at("03:20") });
+    expect(other).toMatchObject({ phase: "stability", scheduledAt: "03:00" });
+    const early = resolvePhase({ phase: "auto", schedule: DEFAULT_SCHEDULE, cutoverStartedAt: start, ran: [{ phase: "stability", timestamp: new Date(at("02:40")).toISOString() }], nowMs: at("03:20") });
+    expect(early).toMatchObject({ phase: "stability", scheduledAt: "03:00" });
+  });
+
+  it("--phase=stability without --at stands for the slot due now", () => {
+    expect(resolvePhase({ phase: "stability", schedule: DEFAULT_SCHEDULE, cutoverStartedAt: start, ran: [], nowMs: at("03:10") })).toMatchObject({ scheduledAt: "03:00" });
+    expect(resolvePhase({ phase: "stability", schedule: DEFAULT_SCHEDULE, cutoverStartedAt: start, ran: [], nowMs: at("00:20") })).not.toHaveProperty("scheduledAt");
+  });
+});
+
+describe("issue 8 §8: --at takes only real times", () => {
+  it.each(["25:00", "99:99", "02:61", "24:30", "", " ", "7"])("rejects %j", (bad) => {
+    expect(() => resolvePhase({ phase: "stability", at: bad, schedule: DEFAULT_SCHEDULE, cutoverStartedAt: start, ran: [], nowMs: 0 })).toThrow(/--at: /);
+  });
+  it.each([["00:00", "00:00"], ["24:00", "24:00"], ["9:05", "09:05"]])("accepts %s", (good, label) => {
+    expect(resolvePhase({ phase: "stability", at: good, schedule: DEFAULT_SCHEDULE, cutoverStartedAt: start, ran: [], nowMs: 0 })).toMatchObject({ scheduledAt: label });
+  });
+});

@@ -1,0 +1,55 @@
+/**
+ * Issue 8 §8, §9, §14: `--at` takes only real times; `--json` keeps stdout pure JSON even with
+ * --verbose; a checkpoint after hour0 with no cutover recorded says so first and is marked.
+ */
+import fs from "node:fs";
+import { vi, afterAll, beforeAll, describe, expect, it } from "vitest";
+import { checkOf, describeChecks, envFor, runCheckpoint, tempReportsDir } from "../support/checkpoint-harness.js";
+import { startPipeline, type StartedPipeline } from "../support/pipeline-harness.js";
+
+vi.setConfig({ testTimeout: 240_000, hookTimeout: 180_000 });
+
+describe("--at accepts HH:MM from 00:00 to 24:00 or an ISO time, nothing else", () => {
+  const dir = tempReportsDir();
+  const env = { PIPELINE_DIR: dir, PIPELINE_PORT: "1", CUTOVER_REPORTS_DIR: dir };
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it.each(["25:00", "99:99", "02:61", "24:01", "", "noon", "2:3"])("--at=%j -> exit 2, one line, nothing recorded", async (at) => {
+    const r = await runCheckpoint(["--phase=stability", `--at=${at}`], env);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(2);
+    const lines = r.stderr.trim().split("\n");
+    expect(lines[0]).toMatch(/--at: ".*" is (not a time after the cutover|neither HH:MM)/);
+    expect(r.recordCount).toBe(0);
+  });
+});
+
+describe("a stability checkpoint on a pipeline whose cutover was never recorded", () => {
+  let pipeline: StartedPipeline;
+  let dir: string;
+  beforeAll(async () => {
+    pipeline = await startPipeline({ version: "v2", interval: 1 });
+    dir = tempReportsDir();
+  });
+  afterAll(async () => {
+    await pipeline?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("says so on its first line, marks the record and WARNs; --json --verbose keeps stdout pure JSON", async () => {
+    const env = envFor(pipeline, dir);
+    const r = await runCheckpoint(["--phase=stability"], env);
+    expect(r.stdout.split("\n")[0]).toMatch(/^NO CUTOVER RECORDED: nothing anchors this stability checkpoint/);
+    expect(r.record?.anchored, describeChecks(r)).toBe(false);
+    expect(checkOf(r.record, "cutover-recorded").verdict).toBe("WARN");
+    expect(r.record!.verdict).not.toBe("PASS");
+
+    const j = await runCheckpoint(["--phase=stability", "--json", "--verbose"], env);
+    let parsed: Record<string, any> | undefined;
+    expect(() => (parsed = JSON.parse(j.stdout)), `stdout is not only JSON:\n${j.stdout.slice(0, 2000)}`).not.toThrow();
+    expect(parsed!.checkpoint_id).toBe(j.record!.checkpoint_id);
+    expect(parsed!.anchored).toBe(false);
+    expect(j.stderr).toMatch(/NO CUTOVER RECORDED/);
+    // vitest's own verbose output went to stderr
+    expect(j.stderr).toMatch(/✓|passed|Test Files/);
+  });
+});
