@@ -34,8 +34,9 @@ export function keyMetrics(m: Measurements): KeyMetrics {
     extra: {
       kpi_latency_p50_ms: lat?.endToEndMs ? r2(lat.endToEndMs.p50) : null,
       kpi_server_p95_ms: lat?.serverMs ? r2(lat.serverMs.p95) : null,
-      tests_total: m.testSuite?.ok ? m.testSuite.data.total : undefined,
-      tests_passed: m.testSuite?.ok ? m.testSuite.data.passed : undefined,
+      // Only a report this run wrote counts (an old one left behind could set the expected total).
+      tests_total: m.testSuite?.ok && m.testSuite.data.junitFresh ? m.testSuite.data.total : undefined,
+      tests_passed: m.testSuite?.ok && m.testSuite.data.junitFresh ? m.testSuite.data.passed : undefined,
       log_errors: m.logs?.ok ? m.logs.data.sinceLastCheckpoint.errors + m.logs.data.sinceLastCheckpoint.critical : null,
       log_warnings: m.logs?.ok ? m.logs.data.sinceLastCheckpoint.warnings : null,
       active_version: m.health?.ok ? m.health.data.version : null,

@@ -109,8 +109,9 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
   // The expected number of pipeline tests: config, or the count recorded before cutover.
   const target = structuredClone(config.target);
   if (target.testSuite.expectedTotal == null) {
-    const pre = [...history].reverse().find((r) => r.phase === "pre-cutover" && typeof (r.metrics as Record<string, unknown>)?.tests_total === "number");
-    if (pre) target.testSuite.expectedTotal = (pre.metrics as { tests_total: number }).tests_total;
+    // The most tests any pre-cutover run counted: a later run with fewer (tests gone missing) never lowers it.
+    const totals = history.filter((r) => r.phase === "pre-cutover").map((r) => (r.metrics as Record<string, unknown> | undefined)?.tests_total).filter((t): t is number => typeof t === "number");
+    if (totals.length) target.testSuite.expectedTotal = Math.max(...totals);
   }
 
   // Probe cursors belong to one cutover: a new cutover starts "since cutover" totals afresh.

@@ -438,7 +438,20 @@ export function cutoverCompleted(c: CheckpointContext): CheckOutcome {
 }
 
 export function testSuitePassing(c: CheckpointContext): CheckOutcome {
-  const t = need(c.measurements.testSuite, "testSuite");
+  const r = c.measurements.testSuite;
+  // The target's own failure here is usually its report (missing, empty, totals that do not add
+  // up), not an unreachable pipeline: say so instead of the generic "did not answer".
+  if (r && !r.ok && r.failure === "target") {
+    return {
+      verdict: "FAIL",
+      notMeasured: true,
+      measured: `not measured: ${r.message}`,
+      threshold: "the test command writes a fresh JUnit report whose header totals match its test cases, every test passing",
+      advice: "read the test command's output and its JUnit report (testSuite.junitPath): a report that is missing, empty or does not add up cannot show the tests passing; re-run the suite",
+      value: null,
+    };
+  }
+  const t = need(r, "testSuite");
   const expected = t.expectedTotal;
   let verdict: CheckOutcome["verdict"] = "PASS";
   if (t.total === 0 || t.failed + t.errors > 0 || !t.junitFresh) verdict = "FAIL";

@@ -4,7 +4,7 @@ import { parseJunitXml } from "../../src/probes/test-suite.js";
 describe("JUnit XML parser", () => {
   it("counts testcases, failures, errors and skips, with failed names", () => {
     const xml = `<?xml version="1.0" encoding="UTF-8" ?>
-<testsuites name="vitest tests" tests="5" failures="1" errors="0" time="1.2">
+<testsuites name="vitest tests" tests="5" failures="1" errors="1" time="1.2">
   <testsuite name="tests/api.test.ts" tests="3" failures="1">
     <testcase classname="tests/api.test.ts" name="POST /kpis &amp; health" time="0.1"/>
     <testcase classname="tests/api.test.ts" name="rejects bad body" time="0.1">
@@ -17,7 +17,7 @@ describe("JUnit XML parser", () => {
     <testcase classname="tests/runs.test.ts" name="b"><error message="boom"/></testcase>
   </testsuite>
 </testsuites>`;
-    expect(parseJunitXml(xml)).toEqual({
+    expect(parseJunitXml(xml, "junit.xml")).toEqual({
       total: 5,
       failed: 1,
       errors: 1,
@@ -35,6 +35,13 @@ describe("JUnit XML parser", () => {
 
   it("an empty suite has zero tests; not JUnit throws", () => {
     expect(parseJunitXml(`<testsuites tests="0"></testsuites>`).total).toBe(0);
-    expect(() => parseJunitXml("{}")).toThrow(/no <testsuite>/);
+    expect(() => parseJunitXml("{}", "junit.xml")).toThrow(/^junit\.xml: line 1, column 1: /);
+    expect(() => parseJunitXml("<results/>", "junit.xml")).toThrow(/no <testsuites> or <testsuite> root element/);
+  });
+
+  it("a header total that is not a count is refused naming the attribute", () => {
+    expect(() => parseJunitXml(`<testsuite name="a" tests="many"><testcase name="x"/></testsuite>`, "junit.xml")).toThrow(
+      /^junit\.xml: <testsuite name="a"> tests="many" is not a count$/,
+    );
   });
 });
