@@ -68,11 +68,11 @@ export function logsStreaming(c: CheckpointContext): CheckOutcome {
     : `no line carries a readable timestamp (logs.linePattern group ts): last written ${ageS.toFixed(0)} s before the checkpoint (file mtime)${leveled ? "" : "; no line with a level"}`;
   return {
     verdict: ok ? "PASS" : "FAIL",
-    measured: `${l.path}: ${newest}; ${win.linesScanned} lines (${parsed} with a level) in the window ${windowText}`,
+    measured: `${l.path}: ${newest}; ${win.linesScanned} lines (${parsed} with a level) in the window ${windowText}${l.notes.length ? `; ${l.notes.join("; ")}` : ""}`,
     threshold: `newest line at most ${maxAge} s old (logs.maxSilenceSeconds), lines matching logs.linePattern`,
     advice: "the pipeline is not logging: check the process, the log path in the config, and the log line pattern",
     value: Math.round(ageS),
-    evidence: { window: w, lastLineAt: l.lastLineAt, lastLineAgeSeconds: ageS, judgedBy: byStamp ? "line timestamp" : "file mtime", startFoundBy: win.startFoundBy },
+    evidence: { window: w, lastLineAt: l.lastLineAt, lastLineAgeSeconds: ageS, judgedBy: byStamp ? "line timestamp" : "file mtime", startFoundBy: win.startFoundBy, notes: l.notes.length ? l.notes : undefined },
   };
 }
 
@@ -129,7 +129,7 @@ export function logErrors(c: CheckpointContext, opts: { window: "checkpoint" | "
   if (verdict === "PASS" && opts.warnIsWarn && scan.warnings > 0) verdict = "WARN";
   return {
     verdict,
-    measured: `${scan.critical} CRITICAL, ${scan.errors} ERROR, ${scan.warnings} WARN in ${scan.linesScanned} lines ${where}${explained}${samples.length ? `; e.g. ${samples.map((s) => JSON.stringify(s.slice(0, 160))).join(" | ")}` : ""}`,
+    measured: `${scan.critical} CRITICAL, ${scan.errors} ERROR, ${scan.warnings} WARN in ${scan.linesScanned} lines ${where}${explained}${l.notes.length ? ` (${l.notes.join("; ")})` : ""}${samples.length ? `; e.g. ${samples.map((s) => JSON.stringify(s.slice(0, 160))).join(" | ")}` : ""}`,
     threshold: opts.criticalOnly ? "zero CRITICAL lines" : `zero ERROR and CRITICAL lines${opts.warnIsWarn ? "; WARN lines warn" : ""}`,
     advice: "read the sample lines and the log around them; categorise the errors and identify the affected KPIs",
     value: bad,
@@ -138,6 +138,8 @@ export function logErrors(c: CheckpointContext, opts: { window: "checkpoint" | "
       startFoundBy: opts.window === "checkpoint" ? win.startFoundBy : undefined,
       countsByLevel: scan.countsByLevel,
       samples: opts.window === "checkpoint" ? win.samples : undefined,
+      notes: l.notes.length ? l.notes : undefined,
+      rotatedTail: l.rotatedTail,
     },
   };
 }

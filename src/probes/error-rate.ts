@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import { resolveTargetPath, targetUrl, type TargetConfig } from "../config/target.js";
 import { bodySnippet, errorText, httpRequest, measurementWindow, monitorFailure, runProbe, targetFailure } from "./target-io.js";
-import { countMatchingLines, findWindowStart, resumeOffset } from "./logs.js";
+import { countMatchingLines, findWindowStart, logStateAfter, resumeLog } from "./logs.js";
 import { counterSamples, parsePrometheusText, PromParseError, type PromSample } from "./prometheus.js";
 import type { CounterReading, LogState, MeasurementWindow, ProbeContext, ProbeResult, RawCounters } from "./probe.js";
 
@@ -329,8 +329,11 @@ async function countLogWindow(target: TargetConfig, required: MeasurementWindow,
     let countedFrom: LogCounts["countedFrom"];
     let fromMs: number | null;
     let note: string | undefined;
+    let head: Buffer | null = null;
     if (start.foundBy === "no timestamps") {
-      const resume = resumeOffset(prev?.logCursor, path, st);
+      // Rotation and copytruncate detected by inode, first bytes and line boundary (logs.ts).
+      const resume = await resumeLog(prev?.logCursor, path, st);
+      head = resume.head;
       from = resume.offset;
       countedFrom = "log offset";
       fromMs = resume.offset > 0 && prev ? prev.at : null;
@@ -360,7 +363,7 @@ async function countLogWindow(target: TargetConfig, required: MeasurementWindow,
       failedRuns: c.failedRuns ?? 0,
       countedFrom,
       fromMs,
-      cursor: { path, inode: st.ino, offset: r.endOffset, size: st.size, at: required.toMs },
+      cursor: head ? logStateAfter(path, st, r.endOffset, head, required.toMs) : { path, inode: st.ino, offset: r.endOffset, size: st.size, at: required.toMs },
       ...(note ? { note } : {}),
     };
   } catch (err) {

@@ -1,4 +1,6 @@
+import { createHash } from "node:crypto";
 import fs from "node:fs";
+import nodePath from "node:path";
 import { resolveTargetPath, type TargetConfig } from "../config/target.js";
 import { errorText, measurementWindow, monitorFailure, runProbe, targetFailure } from "./target-io.js";
 import type { LogState, LogTotals, MeasurementWindow, ProbeContext, ProbeResult } from "./probe.js";
@@ -8,6 +10,8 @@ export interface LogSampleLine {
   /** Byte offset of the line in the file. */
   offset: number;
   line: string;
+  /** The file the line is in, when it is not the log itself (the rotated file's unread tail). */
+  file?: string;
 }
 
 /** Level names as the target writes them, grouped by the monitor's categories. */
@@ -55,12 +59,38 @@ export interface LogWindowScan extends LogScanResult {
   readBackBytes: number;
 }
 
+/** After a rotation or truncation: the rotated file (the log's path + ".1") and what of it was read. */
+export interface LogRotatedTail {
+  path: string;
+  /** It is the file the previous checkpoint read (by its first bytes' fingerprint, or its inode in an older saved state). */
+  matched: boolean;
+  matchedBy?: "inode and first bytes" | "first bytes" | "inode";
+  /** Why it was not read (matched: false). */
+  why?: string;
+  /** Its unread tail: from the saved offset to its last complete line (both the saved offset when not read). */
+  fromOffset: number;
+  endOffset: number;
+  /** Lines of the unread tail (in newSincePreviousCheckpoint and sinceCutover). */
+  linesScanned: number;
+}
+
 export interface LogsMeasurement {
   path: string;
-  /** The file was replaced (inode changed): scanned from 0. */
+  /** The file was replaced (inode or device changed): scanned from 0. */
   rotated: boolean;
-  /** The file shrank below the saved offset: scanned from 0. */
+  /**
+   * The file was truncated in place (same inode): smaller than the saved offset, its first bytes
+   * changed, or the byte before the saved offset is no longer a line end. Scanned from 0.
+   */
   truncated: boolean;
+  /** After rotation or truncation: the rotated file and its unread tail (counted with the new lines). */
+  rotatedTail?: LogRotatedTail;
+  /**
+   * What the reader noticed, one line each (e.g. "log truncated in place (copytruncate): ...: read
+   * from the start; 8 lines read from pipeline.log.1's unread tail"); empty when the log was read
+   * on from the saved offset.
+   */
+  notes: string[];
   /**
    * The checkpoint's window (the name is historical): every line stamped inside
    * max(minimum lookback, since the previous checkpoint), also lines an earlier checkpoint read.
@@ -68,7 +98,11 @@ export interface LogsMeasurement {
   sinceLastCheckpoint: LogWindowScan;
   /** Lines appended since the previous checkpoint's byte offset (what sinceCutover adds). */
   newSincePreviousCheckpoint: LogScanResult;
-  /** Cumulative since cutover: previous totals + the new lines. Persist as logTotalsSinceCutover. */
+  /**
+   * Cumulative since cutover: previous totals + the new lines. Persist as logTotalsSinceCutover.
+   * After a rotation the window and the new lines include the rotated file's unread tail (their
+   * offsets are the log's own; samples from the rotated file name it in `file`).
+   */
   sinceCutover: LogTotals;
   /** Lines in the window. */
   linesScanned: number;
@@ -88,6 +122,8 @@ export interface LogsMeasurement {
 
 const CHUNK_BYTES = 1 << 20;
 const NL = 10;
+/** The first bytes of a log fingerprinted to recognise it (a small read, whatever the log's size). */
+const HEAD_BYTES = 1024;
 
 /**
  * Index of a named capture group, counting capturing groups in the pattern's source
@@ -269,16 +305,131 @@ function decodeTs(latin1: string): string {
   return /^[\x00-\x7f]*$/.test(latin1) ? latin1 : Buffer.from(latin1, "latin1").toString("utf8");
 }
 
-/** Where to start reading: the saved offset, or 0 after rotation (new inode) or truncation. */
+/**
+ * Where to start reading, by the file's identity and size only: the saved offset, or 0 after
+ * rotation (new inode or device) or truncation below the offset. resumeLog also reads the file's
+ * first bytes and the byte before the offset, and catches a truncated log regrown past the offset.
+ */
 export function resumeOffset(
   prev: LogState | undefined,
   path: string,
-  st: { ino: number; size: number },
+  st: { ino: number; dev?: number; size: number },
 ): { offset: number; rotated: boolean; truncated: boolean } {
   if (!prev || prev.path !== path) return { offset: 0, rotated: false, truncated: false };
-  if (prev.inode !== st.ino) return { offset: 0, rotated: true, truncated: false };
+  if (prev.inode !== st.ino || sameDevice(prev, st) === false) return { offset: 0, rotated: true, truncated: false };
   if (st.size < prev.offset) return { offset: 0, rotated: false, truncated: true };
   return { offset: prev.offset, rotated: false, truncated: false };
+}
+
+/** null when either side does not know its device (a state saved before the device was kept). */
+function sameDevice(prev: LogState, st: { dev?: number }): boolean | null {
+  return prev.dev === undefined || st.dev === undefined ? null : prev.dev === st.dev;
+}
+
+const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+
+/** The first up-to-1 KB of a file (of its first `size` bytes) and the byte before `offset` (-1 at 0 or past the end). */
+async function readMarks(file: string, size: number, offset: number): Promise<{ head: Buffer; before: number }> {
+  const fh = await fs.promises.open(file, "r");
+  try {
+    const head = Buffer.alloc(Math.min(HEAD_BYTES, size));
+    let got = 0;
+    while (got < head.length) {
+      const { bytesRead } = await fh.read(head, got, head.length - got, got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    let before = -1;
+    if (offset > 0 && offset <= got) before = head[offset - 1]!;
+    else if (offset > 0) {
+      const one = Buffer.alloc(1);
+      if ((await fh.read(one, 0, 1, offset - 1)).bytesRead === 1) before = one[0]!;
+    }
+    return { head: head.subarray(0, got), before };
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Why the bytes read (`head`, the first bytes; `before`, the byte before the saved offset) show
+ * that the file is not the content the saved state read to its offset; null when nothing does.
+ */
+function contentChange(prev: LogState, head: Buffer, before: number): string | null {
+  const n = prev.headBytes ?? 0;
+  if (prev.headSha256 !== undefined && n > 0 && (head.length < n || sha256(head.subarray(0, n)) !== prev.headSha256)) {
+    return `its first ${n} bytes are not the ones read before`;
+  }
+  // The saved offset always follows a line end: another byte there means other content.
+  if (prev.offset > 0 && prev.lineEnd !== false && before !== NL) return `the byte before the saved offset ${prev.offset} is no longer a line end`;
+  return null;
+}
+
+export interface LogResume {
+  offset: number;
+  rotated: boolean;
+  truncated: boolean;
+  /** Why the file was read from the start (rotated or truncated), for the evidence. */
+  why: string | null;
+  /** The file's first up-to-1 KB (of its first st.size bytes), for the state saved after this read. */
+  head: Buffer;
+}
+
+/**
+ * Where to start reading the log at `path` (stat `st`): the saved offset, or 0 when it is a NEW
+ * file to the reader: another inode or device (rotated), or the same inode truncated in place:
+ * smaller than the saved offset, first bytes not the fingerprinted ones, or the byte before the
+ * saved offset no longer a line end (copytruncate followed by growth past the old offset).
+ */
+export async function resumeLog(prev: LogState | undefined, path: string, st: { ino: number; dev?: number; size: number }): Promise<LogResume> {
+  const quick = resumeOffset(prev, path, st);
+  const { head, before } = await readMarks(path, st.size, quick.offset);
+  if (!prev || prev.path !== path) return { ...quick, why: null, head };
+  if (quick.rotated) {
+    const why = prev.inode !== st.ino ? `inode ${st.ino}, was ${prev.inode}` : `device ${st.dev}, was ${prev.dev}`;
+    return { ...quick, why, head };
+  }
+  if (quick.truncated) return { ...quick, why: `${st.size} bytes, below the saved offset ${prev.offset}`, head };
+  const change = contentChange(prev, head, before);
+  if (change) return { offset: 0, rotated: false, truncated: true, why: `${st.size} bytes but ${change}`, head };
+  return { ...quick, why: null, head };
+}
+
+/** The state saved after reading `path` (stat `st`, first bytes `head`) to `offset`: what the next read checks. */
+export function logStateAfter(path: string, st: { ino: number; dev?: number; size: number }, offset: number, head: Buffer, at: number): LogState {
+  return { path, inode: st.ino, dev: st.dev, offset, size: st.size, at, headBytes: head.length, headSha256: sha256(head), lineEnd: offset > 0 };
+}
+
+type RotatedMatch =
+  | { matched: true; size: number; matchedBy: NonNullable<LogRotatedTail["matchedBy"]>; sameInode: boolean }
+  | { matched: false; why: string };
+
+/**
+ * Whether `rotated` (the log's path + ".1") is the file the saved state read: same first bytes
+ * (copytruncate copies them; a rename keeps them and the inode), at least the saved offset long,
+ * a line end before the offset. A state saved without a fingerprint needs the same inode.
+ */
+async function matchRotated(prev: LogState, rotated: string): Promise<RotatedMatch> {
+  let st: fs.Stats;
+  try {
+    st = await fs.promises.stat(rotated);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return { matched: false, why: code === "ENOENT" ? "does not exist" : `could not be read: ${code ?? errorText(err)}` };
+  }
+  const sameInode = st.ino === prev.inode && sameDevice(prev, st) !== false;
+  const fingerprinted = prev.headSha256 !== undefined && (prev.headBytes ?? 0) > 0;
+  if (!fingerprinted && !sameInode) return { matched: false, why: "is another file (another inode, and the saved state has no fingerprint of the first bytes)" };
+  if (st.size < prev.offset) return { matched: false, why: `is ${st.size} bytes, shorter than the saved offset ${prev.offset}` };
+  let marks: { head: Buffer; before: number };
+  try {
+    marks = await readMarks(rotated, st.size, prev.offset);
+  } catch (err) {
+    return { matched: false, why: `could not be read: ${(err as NodeJS.ErrnoException).code ?? errorText(err)}` };
+  }
+  const change = contentChange(prev, marks.head, marks.before);
+  if (change) return { matched: false, why: `does not match the file read before: ${change}` };
+  return { matched: true, size: st.size, matchedBy: fingerprinted ? (sameInode ? "inode and first bytes" : "first bytes") : "inode", sameInode };
 }
 
 export function addTotals(prev: LogTotals | undefined, scan: LogScanResult): LogTotals {
@@ -409,12 +560,52 @@ export async function findWindowStart(
   }
 }
 
+/** A file's lines in a window and its new lines, scanning each byte once. */
+interface WindowAndNew {
+  /** From the window start `ws`. */
+  inWindow: LogScanResult;
+  /** From the saved offset. */
+  newLines: LogScanResult;
+  /** After the last complete line. */
+  endOffset: number;
+  bytesScanned: number;
+}
+
+/**
+ * Scan `file` from min(ws, from) to `size` split at max(ws, from): the lines of the window
+ * (from `ws`) and the new lines (from `from`) with each byte scanned once.
+ */
+async function scanWindowAndNew(file: string, ws: number, from: number, size: number, target: TargetConfig): Promise<WindowAndNew> {
+  const maxSamples = target.logs.maxSampleLines;
+  const p1 = Math.min(ws, from);
+  const p2 = Math.max(ws, from);
+  const a = p1 < p2 ? await scanLogFile(file, p1, target.logs.linePattern, target.logs.levels, { maxSamples, toOffset: p2 }) : null;
+  const b = await scanLogFile(file, p2, target.logs.linePattern, target.logs.levels, { maxSamples, toOffset: size });
+  const both = a ? mergeScans(a, b, maxSamples) : b;
+  return {
+    inWindow: ws <= from ? both : b,
+    newLines: from <= ws ? both : b,
+    endOffset: b.endOffset,
+    bytesScanned: (a?.bytesScanned ?? 0) + b.bytesScanned,
+  };
+}
+
+/** The rotated file's lines followed by the log's, offsets the log's own; the rotated file's samples name it. */
+function afterRotatedTail(rotated: LogScanResult, file: string, log: LogScanResult, maxSamples: number): LogScanResult {
+  const named = (list: LogSampleLine[]) => list.map((l) => ({ ...l, file }));
+  const r = { ...rotated, samples: { error: named(rotated.samples.error), warn: named(rotated.samples.warn), critical: named(rotated.samples.critical) } };
+  return { ...mergeScans(r, log, maxSamples), fromOffset: log.fromOffset };
+}
+
 /**
  * The pipeline log over the checkpoint's window: every line stamped inside
  * max(minimum lookback, since the previous checkpoint) (target.windows), found by reading back
  * from the end of the log, also lines an earlier checkpoint already read; and, by the byte offset
  * kept in ctx.previous.logState, the lines new since the previous checkpoint, which add to the
  * totals since cutover (ctx.previous.logTotalsSinceCutover). Each byte is scanned once.
+ * A log rotated or truncated in place since (resumeLog) is read from the start, and the old
+ * file's unread tail is read from the rotated file (path + ".1") when it is recognisably the file
+ * read before (matchRotated); otherwise the evidence says that tail is lost rather than guess.
  * A missing log is a target failure.
  */
 export function probeLogs(target: TargetConfig, ctx: ProbeContext): Promise<ProbeResult<LogsMeasurement>> {
@@ -428,7 +619,6 @@ export function probeLogs(target: TargetConfig, ctx: ProbeContext): Promise<Prob
     }
     const now = ctx.now();
     const prev = ctx.previous?.logState;
-    const resume = resumeOffset(prev, path, st);
     const window = measurementWindow(now, prev?.path === path ? prev.at : null, target.windows.minLookbackSeconds, ctx.cutoverStartedAt);
     const maxSamples = target.logs.maxSampleLines;
     const unreadable = (err: unknown) => {
@@ -436,29 +626,59 @@ export function probeLogs(target: TargetConfig, ctx: ProbeContext): Promise<Prob
       return err;
     };
     try {
+      const resume = await resumeLog(prev, path, st);
       const start = await findWindowStart(path, target.logs.linePattern, window.fromMs, { size: st.size, capBytes: target.windows.logReadBackBytes });
       let ws = start.foundBy === "no timestamps" ? resume.offset : start.offset;
       // Since the previous checkpoint: every line appended since then, whatever its stamp.
       if (window.reason === "since previous checkpoint" && prev && !resume.rotated && !resume.truncated) ws = Math.min(ws, resume.offset);
-      const p1 = Math.min(ws, resume.offset);
-      const p2 = Math.max(ws, resume.offset);
-      const a = p1 < p2 ? await scanLogFile(path, p1, target.logs.linePattern, target.logs.levels, { maxSamples, toOffset: p2 }) : null;
-      const b = await scanLogFile(path, p2, target.logs.linePattern, target.logs.levels, { maxSamples, toOffset: st.size });
-      const both = a ? mergeScans(a, b, maxSamples) : b;
-      const inWindow = ws <= resume.offset ? both : b;
-      const newLines = resume.offset <= ws ? both : b;
+      const log = await scanWindowAndNew(path, ws, resume.offset, st.size, target);
+      let inWindow = log.inWindow;
+      let newLines = log.newLines;
+      let bytesScanned = log.bytesScanned + start.readBackBytes;
       const newest: WindowStart["newest"] = start.newest;
-      const state: LogState = { path, inode: st.ino, offset: b.endOffset, size: st.size, at: now };
+      const notes: string[] = [];
+      let rotatedTail: LogRotatedTail | undefined;
+      if (prev && resume.why !== null) {
+        // The old file's lines after the saved offset were written since the previous checkpoint.
+        const rotatedPath = `${path}.1`;
+        const rotatedName = nodePath.basename(rotatedPath);
+        const m = await matchRotated(prev, rotatedPath);
+        const what = resume.rotated
+          ? `log rotated${m.matched && m.sameInode ? ` (the old file is now ${rotatedName})` : ""}`
+          : `log truncated in place${m.matched && !m.sameInode ? " (copytruncate)" : ""}`;
+        if (m.matched) {
+          // The unread tail was written since the previous checkpoint: in the window too (the
+          // rotated file's lines before the saved offset stay out of it, as read before).
+          const tail = await scanLogFile(rotatedPath, prev.offset, target.logs.linePattern, target.logs.levels, { maxSamples, toOffset: m.size });
+          inWindow = afterRotatedTail(tail, rotatedPath, inWindow, maxSamples);
+          newLines = afterRotatedTail(tail, rotatedPath, newLines, maxSamples);
+          bytesScanned += tail.bytesScanned;
+          rotatedTail = { path: rotatedPath, matched: true, matchedBy: m.matchedBy, fromOffset: prev.offset, endOffset: tail.endOffset, linesScanned: tail.linesScanned };
+          notes.push(
+            `${what}: ${resume.why}: read from the start; ${tail.linesScanned} lines read from ${rotatedName}'s unread tail (bytes ${prev.offset}-${tail.endOffset}, matched by ${m.matchedBy})`,
+          );
+        } else {
+          rotatedTail = { path: rotatedPath, matched: false, why: m.why, fromOffset: prev.offset, endOffset: prev.offset, linesScanned: 0 };
+          // Reading an unrecognised rotated file from its start could count lines counted before
+          // (an older rotation) or another file's: the tail is reported lost instead.
+          notes.push(
+            `${what}: ${resume.why}: read from the start; ${rotatedName} ${m.why}: not read, so lines written to the old log after the previous checkpoint's offset ${prev.offset} and before the ${resume.rotated ? "rotation" : "truncation"} are not counted`,
+          );
+        }
+      }
+      const state = logStateAfter(path, st, log.endOffset, resume.head, now);
       return {
         path,
         rotated: resume.rotated,
         truncated: resume.truncated,
+        ...(rotatedTail ? { rotatedTail } : {}),
+        notes,
         sinceLastCheckpoint: { ...inWindow, window, startFoundBy: start.foundBy, readBackBytes: start.readBackBytes },
         newSincePreviousCheckpoint: newLines,
         sinceCutover: addTotals(ctx.previous?.logTotalsSinceCutover, newLines),
         linesScanned: inWindow.linesScanned,
-        bytesScanned: (a?.bytesScanned ?? 0) + b.bytesScanned + start.readBackBytes,
-        lastLineAt: newest?.ts ?? b.lastLineTs ?? a?.lastLineTs ?? null,
+        bytesScanned,
+        lastLineAt: newest?.ts ?? inWindow.lastLineTs ?? newLines.lastLineTs ?? null,
         lastLineAtMs: newest?.ms ?? null,
         lastLineAgeSeconds: newest ? Math.max(0, Math.round(now - newest.ms)) / 1000 : null,
         fileMtimeMs: st.mtimeMs,

@@ -97,11 +97,23 @@ export interface ProcessIdentity {
 export interface LogState {
   path: string;
   inode: number;
+  /** Device of the file: with the inode, which file was read (absent in states saved before it was kept). */
+  dev?: number;
   /** Byte offset after the last complete line scanned. */
   offset: number;
   size: number;
   /** Epoch ms of the reading (the next checkpoint's "since previous checkpoint"). */
   at?: number;
+  /**
+   * How many of the file's first bytes headSha256 covers (up to 1024: the file's size when read).
+   * A log truncated in place and written again keeps its inode and may regrow past the offset;
+   * its first bytes tell it apart (src/probes/logs.ts resumeLog).
+   */
+  headBytes?: number;
+  /** SHA-256 (hex) of the file's first headBytes bytes when read. */
+  headSha256?: string;
+  /** The byte before offset was a line end (false at offset 0): a resumed read must start at a line start. */
+  lineEnd?: boolean;
 }
 
 export interface LogTotals {
