@@ -20,15 +20,18 @@ export const METRIC = {
 
 const directionSchema = z.enum(["higher_is_worse", "lower_is_worse"]);
 
-/** A band whose every field defaults to `d`; `{}` or `{ failAt: 400 }` are valid inputs. */
+/**
+ * A band whose every field defaults to `d`; `{}` or `{ failAt: 400 }` are valid inputs. Latency,
+ * error rate, memory and CPU are never negative: a negative edge would judge every value WARN or FAIL.
+ */
 function bandSchema(d: Band) {
   return z
     .object({
       metric: z.string().min(1).default(d.metric),
       unit: z.string().default(d.unit),
       direction: directionSchema.default(d.direction),
-      warnAt: z.number().default(d.warnAt),
-      failAt: z.number().default(d.failAt),
+      warnAt: z.number().nonnegative().default(d.warnAt),
+      failAt: z.number().nonnegative().default(d.failAt),
     })
     .superRefine((band, ctx) => {
       const problem = bandProblem(band);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { alertChannelsSchema, buildChannels } from "../../src/alerts/config.ts";
+import { describeUnknownKey, findUnknownKeys } from "../../src/config/strict.ts";
 
 const KEY = "0123456789abcdef0123456789abcdef";
 const SLACK = "https://hooks.slack.com/services/T0000AAAA/B0000BBBB/abcdEFGHijklMNOPqrstUVWX";
@@ -26,6 +27,15 @@ describe("alert channel config", () => {
     expect(cfg.pagerduty).toMatchObject({ routingKeyEnv: "PAGERDUTY_ROUTING_KEY", eventsUrl: "https://events.pagerduty.com/v2/enqueue" });
     expect(cfg.email).toMatchObject({ to: ["ops-team@abaco.com"], userEnv: "SMTP_USER", passEnv: "SMTP_PASS", port: 587 });
     expect(cfg.webhook).toEqual({ urlEnv: "ALERT_WEBHOOK_URL" });
+  });
+
+  it("a misspelt channel field or route is an unknown key with a hint, not a silent default", () => {
+    const input = { email: { to: ["a@b.test"], hostEnvv: "MAIL_HOST" }, routing: { critcal: ["slack"] } };
+    expect(findUnknownKeys(alertChannelsSchema, input).map(describeUnknownKey)).toEqual([
+      'unknown key "email.hostEnvv" (did you mean "email.hostEnv"?)',
+      'unknown key "routing.critcal" (did you mean "routing.critical"?)',
+    ]);
+    expect(findUnknownKeys(alertChannelsSchema, { slack: {}, email: { host: "smtp.example.test" }, routing: { info: [] } })).toEqual([]);
   });
 
   it("holds only the names of environment variables, never a secret value", () => {

@@ -189,10 +189,17 @@ describe("configuring the judge", () => {
   it.each([
     ["an inverted band", { cpuPercent: { warnAt: 90 } }, /warnAt \(90\) must not exceed failAt \(80\)/],
     ["a bad alpha", { significanceAlpha: 1.5 }, /expected number to be <1|too big/i],
+    // A negative edge judged every value WARN (or FAIL) for good, while the decision said nothing failed.
+    ["a negative warnAt", { kpiLatencyP95Ms: { warnAt: -100 } }, /expected number to be >=0/],
+    ["a negative failAt", { memoryMb: { warnAt: 0, failAt: -1 } }, /expected number to be >=0/],
   ])("thresholds reject %s", (_name, input, message) => {
     const r = thresholdsSchema.safeParse(input);
     expect(r.success).toBe(false);
     expect(r.error!.issues[0]!.message).toMatch(message);
+  });
+
+  it("a negative band edge is refused naming its field", () => {
+    expect(issues({ thresholds: { cpuPercent: { warnAt: -5, failAt: 80 } } })).toEqual(["thresholds.cpuPercent.warnAt: Too small: expected number to be >=0"]);
   });
 
   it("rejects duplicate rule ids, unknown suppressors, ambiguous escalations and bad ids", () => {
