@@ -1,5 +1,9 @@
-/** The one error a channel throws when it did not accept a notice. */
+/**
+ * The one error a channel throws when it did not accept a notice. Its message and cause are
+ * redacted twice: the channel's own secrets (in every form) and the process's secret registry.
+ */
 import { redactSecrets } from "./redact.ts";
+import { redactAll } from "../secrets.ts";
 
 export type DeliveryErrorCode =
   | "ALERT_HTTP_STATUS"
@@ -28,7 +32,7 @@ export class DeliveryError extends Error {
     secrets?: readonly string[];
   }) {
     const secrets = opts.secrets ?? [];
-    super(redactSecrets(`${opts.channel}: ${opts.message}`, secrets), {
+    super(redactAll(redactSecrets(`${opts.channel}: ${opts.message}`, secrets)), {
       cause: redactCause(opts.cause, secrets),
     });
     this.channel = opts.channel;
@@ -62,7 +66,7 @@ export function deliveryErrorFromStatus(
   secrets: readonly string[] = [],
   endpoint = "",
 ): DeliveryError {
-  const body = oneLine(redactSecrets(responseBody, secrets)).slice(0, 300);
+  const body = oneLine(redactAll(redactSecrets(responseBody, secrets))).slice(0, 300);
   const retryable = isRetryableStatus(status);
   const hint = retryable
     ? "kept in the outbox and retried at the next checkpoint"
@@ -121,8 +125,8 @@ function oneLine(s: string): string {
 
 /** Keeps the original error as cause, unless its message would leak a secret. */
 function redactCause(cause: unknown, secrets: readonly string[]): unknown {
-  if (!(cause instanceof Error) || secrets.length === 0) return cause;
-  const redacted = redactSecrets(cause.message, secrets);
+  if (!(cause instanceof Error)) return cause;
+  const redacted = redactAll(redactSecrets(cause.message, secrets));
   if (redacted === cause.message) return cause;
   const copy = new Error(redacted);
   copy.name = cause.name;

@@ -6,6 +6,8 @@
  */
 import { basename, dirname, extname, join } from "node:path";
 import { DeliveryError } from "./delivery-error.ts";
+import { deliveryId } from "./idempotency.ts";
+import { redactDeep } from "../secrets.ts";
 import { withFileLock } from "../state/file-lock.ts";
 import { readJsonFile, writeJsonAtomic } from "../state/state-file.ts";
 import type { AlertChannel, AlertNotice, AlertNoticeKind, AlertRouting, AlertSeverity } from "./types.ts";
@@ -96,13 +98,7 @@ export interface AlertDispatcherOptions {
   now?: () => Date;
 }
 
-/**
- * What "the same notice" means: a trigger and a resolve happen once per incident; reminders and
- * escalations repeat, and are told apart by their time.
- */
-export function deliveryId(n: AlertNotice): string {
-  return n.kind === "trigger" || n.kind === "resolve" ? `${n.dedupKey}#${n.kind}` : `${n.dedupKey}#${n.kind}@${n.ts}`;
-}
+export { deliveryId } from "./idempotency.ts";
 
 function isOutboxFile(v: unknown): v is OutboxFile {
   return typeof v === "object" && v !== null && Array.isArray((v as OutboxFile).entries);
@@ -145,10 +141,10 @@ export class AlertDispatcher {
     this.#timeoutMs = opts.timeoutMs ?? DEFAULT_DISPATCH_TIMEOUT_MS;
     this.#now = opts.now ?? (() => new Date());
     const onEvent = opts.onEvent;
-    // A broken event sink must not stop deliveries.
+    // A broken event sink must not stop deliveries; it never receives a secret (monitoring_events.log).
     this.#onEvent = (e) => {
       try {
-        onEvent?.(e);
+        onEvent?.(redactDeep(e));
       } catch {
         /* ignored */
       }
@@ -178,7 +174,8 @@ export class AlertDispatcher {
     const reports: DeliveryReport[] = [];
     await withFileLock(this.#outboxPath, async () => {
       const state = this.#readState();
-      for (const n of notices) {
+      // What is sent and what waits in the outbox carry no secret, whatever the evidence held.
+      for (const n of notices.map(redactDeep)) {
         if (n.kind === "test") reports.push(...(await this.#sendTest(n)));
         else if (n.kind === "resolve") reports.push(...(await this.#dispatchResolve(n, state)));
         else reports.push(...(await this.#dispatchRouted(n, state)));
@@ -425,8 +422,8 @@ export class AlertDispatcher {
   #writeState(state: State): Promise<void> {
     const write = async () => {
       // The delivery record first: a crash between the two writes repeats nothing.
-      await writeJsonAtomic(this.#sentLogPath, state.sent);
-      await writeJsonAtomic(this.#outboxPath, state.outbox);
+      await writeJsonAtomic(this.#sentLogPath, redactDeep(state.sent));
+      await writeJsonAtomic(this.#outboxPath, redactDeep(state.outbox));
     };
     const next = this.#writes.then(write, write);
     this.#writes = next.catch(() => {});

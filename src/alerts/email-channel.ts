@@ -1,6 +1,12 @@
-/** Email over SMTP (nodemailer), with connection, greeting and socket timeouts. */
+/**
+ * Email over SMTP (nodemailer), with connection, greeting and socket timeouts. Each notice has a
+ * stable Message-ID (the same on every attempt), so a retry after a send that timed out but was
+ * delivered is the same message to the receiving server and mail clients, which drop duplicates.
+ */
 import { DeliveryError, deliveryErrorFromFailure } from "./delivery-error.ts";
 import { DEFAULT_TIMEOUT_MS } from "./http-post.ts";
+import { idempotencyKey } from "./idempotency.ts";
+import { smtpAuthSecrets } from "./redact.ts";
 import { noticeHeadline, noticePlainText } from "./notice-text.ts";
 import type { AlertChannel, AlertNotice } from "./types.ts";
 
@@ -21,13 +27,27 @@ export interface EmailChannelOptions {
 /** SMTP 4xx and connection failures may pass later; 5xx replies and authentication failures will not. */
 const RETRYABLE_CODES = new Set(["ECONNECTION", "ETIMEDOUT", "ESOCKET", "EDNS", "ETLS", "EPROTOCOL"]);
 
+/** The right-hand side of Message-IDs: the sender's domain ("localhost" for "a@localhost"). */
+function messageIdDomain(from: string): string {
+  return /@([A-Za-z0-9.-]+)>?\s*$/.exec(from)?.[1] ?? "cutover-monitor";
+}
+
+/** "<sha256 of the notice's identity@domain>": the same notice always gets the same Message-ID. */
+export function emailMessageId(n: Pick<AlertNotice, "dedupKey" | "kind" | "ts">, from: string): string {
+  return `<${idempotencyKey(n)}@${messageIdDomain(from)}>`;
+}
+
 export function emailMessage(n: AlertNotice, from: string, to: string[]) {
   const text = noticePlainText(n);
+  // Reminders, escalations and the resolve thread under the incident's first mail.
+  const trigger = n.kind === "trigger" || n.kind === "test" ? undefined : emailMessageId({ dedupKey: n.dedupKey, kind: "trigger", ts: n.ts }, from);
   return {
     from,
     to,
     subject: noticeHeadline(n),
     text,
+    messageId: emailMessageId(n, from),
+    ...(trigger ? { inReplyTo: trigger, references: [trigger] } : {}),
     headers: {
       "X-Cutover-Monitor-Incident": n.dedupKey,
       "X-Cutover-Monitor-Kind": n.kind,
@@ -47,7 +67,8 @@ export class EmailChannel implements AlertChannel {
     this.name = opts.name ?? "email";
     this.#opts = opts;
     this.#timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.#secrets = opts.pass ? [opts.pass] : [];
+    // The password, and the base64 AUTH PLAIN / LOGIN blobs an echoing server would show.
+    this.#secrets = smtpAuthSecrets(opts.user, opts.pass);
   }
 
   async send(n: AlertNotice, signal: AbortSignal): Promise<void> {

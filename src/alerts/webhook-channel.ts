@@ -1,6 +1,10 @@
-/** Generic webhook: POSTs the AlertNotice itself as JSON; any 2xx is an acceptance. */
-import { createHash } from "node:crypto";
+/**
+ * Generic webhook: POSTs the AlertNotice as JSON with its `idempotency_key`, the same key in an
+ * `Idempotency-Key` header; any 2xx is an acceptance. A send that timed out may have been accepted:
+ * the retry carries the same key, so the receiver can drop the repeat.
+ */
 import { DEFAULT_TIMEOUT_MS, postJson } from "./http-post.ts";
+import { idempotencyKey } from "./idempotency.ts";
 import { urlSecrets } from "./redact.ts";
 import type { AlertChannel, AlertNotice } from "./types.ts";
 
@@ -10,9 +14,11 @@ export interface WebhookChannelOptions {
   timeoutMs?: number;
 }
 
-/** Same notice -> same key, so a receiver can drop a repeat after a crash between send and record. */
-export function idempotencyKey(n: AlertNotice): string {
-  return createHash("sha256").update(`${n.dedupKey}\u0000${n.kind}\u0000${n.ts}`).digest("hex");
+export { idempotencyKey };
+
+/** The body: the notice itself plus its idempotency key. */
+export function webhookPayload(n: AlertNotice): AlertNotice & { idempotency_key: string } {
+  return { ...n, idempotency_key: idempotencyKey(n) };
 }
 
 export class WebhookChannel implements AlertChannel {
@@ -30,14 +36,15 @@ export class WebhookChannel implements AlertChannel {
   }
 
   async send(n: AlertNotice, signal: AbortSignal): Promise<void> {
+    const body = webhookPayload(n);
     await postJson({
       channel: this.name,
       url: this.#url,
-      body: n,
+      body,
       signal,
       timeoutMs: this.#timeoutMs,
       secrets: this.#secrets,
-      headers: { "idempotency-key": idempotencyKey(n), "user-agent": "cutover-monitor" },
+      headers: { "idempotency-key": body.idempotency_key, "user-agent": "cutover-monitor" },
     });
   }
 }

@@ -1,105 +1,250 @@
-import { appendFile, open, readFile } from "node:fs/promises";
+import { open, rm, stat, statfs, type FileHandle } from "node:fs/promises";
+import { dirname } from "node:path";
+import { MonitorUserError } from "../errors.ts";
 import { withFileLock, type FileLockOptions } from "../state/file-lock.ts";
+import { boundForStorage, storeOnce, type BoundOptions } from "./bound.ts";
+import { linesBackward, linesForward, type RawLine } from "./jsonl-lines.ts";
 import type { CheckpointStore, ReadResult, SkippedLine } from "./store.ts";
+
+/** Bytes read at a time. */
+export const CHUNK_BYTES = 64 * 1024;
+/** A longer line is skipped unread (records are bounded far below this when written). */
+export const MAX_LINE_BYTES = 16 * 1024 * 1024;
+/** Free space left after a record: the state files, the events log and the Allure results need room too. */
+export const SPACE_MARGIN_BYTES = 1024 * 1024;
+/** A record still larger once bounded is bounded again, harder (a typical record is about 10 KB). */
+export const MAX_RECORD_BYTES = 256 * 1024;
+const HARDER: BoundOptions = { maxString: 512, maxSampleLines: 5, maxItems: 100, maxKeys: 100, maxDepth: 8 };
+
+/** The file-system calls of the store: replaceable in tests (a full disk without filling one). */
+export interface HistoryIo {
+  read(handle: FileHandle, buffer: Buffer, offset: number, length: number, position: number): Promise<number>;
+  /** Appends up to `length` bytes (the file is open for appending); the bytes written. */
+  write(handle: FileHandle, buffer: Buffer, offset: number, length: number): Promise<number>;
+  statfs(dir: string): Promise<{ bavail: number | bigint; bsize: number | bigint }>;
+}
+
+const fsIo: HistoryIo = {
+  read: async (handle, buffer, offset, length, position) => (await handle.read(buffer, offset, length, position)).bytesRead,
+  write: async (handle, buffer, offset, length) => (await handle.write(buffer, offset, length)).bytesWritten,
+  statfs: (dir) => statfs(dir),
+};
 
 export interface JsonlStoreOptions<T> {
   /** Validates and types one parsed line; throw to skip the line (the message becomes the reason). */
   parse?: (value: unknown) => T;
   lock?: FileLockOptions;
+  /** Caps applied to every record before it is stored (src/history/bound.ts); false stores it as given. */
+  bound?: BoundOptions | false;
+  /** Bytes read at a time (default 64 KiB). */
+  chunkBytes?: number;
+  /** A longer line is skipped and reported, never held in memory (default 16 MiB). */
+  maxLineBytes?: number;
+  /** Free bytes required beyond the record itself before appending (default 1 MiB). */
+  spaceMarginBytes?: number;
+  io?: Partial<HistoryIo>;
+}
+
+/** The history could not grow: one line naming the file; the history is as it was. */
+export class HistoryWriteError extends MonitorUserError {
+  constructor(
+    readonly file: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super("E_HISTORY_WRITE", message, options);
+    this.name = "HistoryWriteError";
+  }
 }
 
 /**
- * Append-only JSON Lines (the default `reports/checkpoints.jsonl`): one whole
- * record per line, written with a single appendFile while holding a
- * cross-process lock, so two checkpoints started at once cannot interleave.
- * The reader skips and reports a torn or corrupt line instead of failing.
+ * Append-only JSON Lines (the default `reports/checkpoints.jsonl`): one whole, bounded record per
+ * line, appended while holding a cross-process lock, so two checkpoints started at once cannot
+ * interleave; a failed or short write (a full disk) is cut back off, so a torn record is never
+ * left in the history. The file is read in chunks, forwards for every record and backwards for
+ * the latest ones; the reader skips and reports a torn or corrupt line instead of failing.
  */
 export class JsonlCheckpointStore<T extends object = Record<string, unknown>> implements CheckpointStore<T> {
+  private readonly io: HistoryIo;
+
   constructor(
     readonly path: string,
     private readonly options: JsonlStoreOptions<T> = {},
-  ) {}
+  ) {
+    this.io = { ...fsIo, ...options.io };
+  }
 
   async append(record: T): Promise<void> {
-    const line = JSON.stringify(record);
+    const line = this.storedLine(record);
+    await withFileLock(this.path, () => this.appendWhole(line), this.options.lock);
+  }
+
+  /** The record as stored: bounded, evidence once, one line of JSON. */
+  private storedLine(record: T): string {
+    const bound = this.options.bound;
+    const stored = (b: BoundOptions) => JSON.stringify(storeOnce(boundForStorage(record, b)));
+    let line = bound === false ? JSON.stringify(record) : stored(bound ?? {});
     if (line === undefined || !line.startsWith("{")) {
       throw new TypeError(`${this.path}: a checkpoint record must be a JSON object`);
     }
-    await withFileLock(
-      this.path,
-      async () => {
-        // A torn last line (a writer died mid-line) must not swallow this record: start on a new line.
-        const prefix = (await endsWithoutNewline(this.path)) ? "\n" : "";
-        await appendFile(this.path, `${prefix}${line}\n`, "utf8");
-      },
-      this.options.lock,
-    );
+    if (bound !== false && Buffer.byteLength(line) > MAX_RECORD_BYTES) line = stored({ ...bound, ...HARDER });
+    return line;
   }
 
-  async readAll(): Promise<ReadResult<T>> {
-    let text: string;
+  /** Under the lock: the whole line or nothing (a short or failed write is truncated back off). */
+  private async appendWhole(line: string): Promise<void> {
+    const file = this.path;
+    const existed = await stat(file).then(
+      () => true,
+      (err: NodeJS.ErrnoException) => (err.code === "ENOENT" ? false : Promise.reject(err)),
+    );
+    const handle = await open(file, "a+");
+    let before: number | undefined;
+    let written = 0;
     try {
-      text = await withFileLock(this.path, () => readFile(this.path, "utf8"), this.options.lock);
+      before = (await handle.stat()).size;
+      // A torn last line (a writer died mid-line) must not swallow this record: start on a new line.
+      const prefix = before > 0 && (await this.lastByte(handle, before)) !== 0x0a ? "\n" : "";
+      const data = Buffer.from(`${prefix}${line}\n`, "utf8");
+      await this.checkSpace(data.length);
+      while (written < data.length) {
+        const n = await this.io.write(handle, data, written, data.length - written);
+        if (n <= 0) throw Object.assign(new Error("no bytes written"), { code: "ENOSPC" });
+        written += n;
+      }
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return { records: [], skipped: [] };
+      if (err instanceof HistoryWriteError) {
+        await handle.close();
+        if (!existed) await rm(file, { force: true });
+        throw err;
+      }
+      // Nothing was written before the size was known: there is nothing to undo.
+      const undone = before === undefined || (await handle.truncate(before).then(() => true, () => false));
+      await handle.close().catch(() => undefined);
+      if (undone && !existed) await rm(file, { force: true }).catch(() => undefined);
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code === "ENOSPC" ? "no space left on device (ENOSPC)" : oneLine((err as Error).message ?? String(err));
+      const after = undone ? "the history is unchanged" : `its last line may be torn (cutting it back to ${before} bytes failed; the reader skips it)`;
+      throw new HistoryWriteError(file, `cannot append to ${file}: ${why}; ${after}`, { cause: err });
+    }
+    await handle.close();
+  }
+
+  private async lastByte(handle: FileHandle, size: number): Promise<number | undefined> {
+    const buf = Buffer.alloc(1);
+    const n = await this.io.read(handle, buf, 0, 1, size - 1);
+    return n === 1 ? buf[0] : undefined;
+  }
+
+  /** Refuses (ENOSPC, naming the file) when the file system has less room than the record and a margin. */
+  private async checkSpace(bytes: number): Promise<void> {
+    let free: number;
+    try {
+      const s = await this.io.statfs(dirname(this.path));
+      free = Number(s.bavail) * Number(s.bsize);
+    } catch {
+      return; // no statfs here: the write itself is the check
+    }
+    const margin = this.options.spaceMarginBytes ?? SPACE_MARGIN_BYTES;
+    if (free < bytes + margin) {
+      throw new HistoryWriteError(
+        this.path,
+        `cannot append to ${this.path}: no space left on device (ENOSPC); the history is unchanged (${free} bytes free, the record needs ${bytes} bytes and a margin of ${margin})`,
+      );
+    }
+  }
+
+  /**
+   * The file's size taken under the lock: appends finish under it, so the bytes before it are
+   * whole records, and later appends only add after it. The read itself needs no lock.
+   */
+  private async withSnapshot<R>(none: R, fn: (handle: FileHandle, size: number) => Promise<R>): Promise<R> {
+    let handle: FileHandle;
+    let size: number;
+    try {
+      [handle, size] = await withFileLock(
+        this.path,
+        async () => {
+          const h = await open(this.path, "r");
+          try {
+            return [h, (await h.stat()).size] as const;
+          } catch (err) {
+            await h.close();
+            throw err;
+          }
+        },
+        this.options.lock,
+      );
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return none;
       throw err;
     }
-    const lines = text.split("\n");
-    const records: T[] = [];
-    const skipped: SkippedLine[] = [];
-    lines.forEach((raw, i) => {
-      const isLast = i === lines.length - 1;
-      if (raw.trim() === "") return;
-      const line = i + 1;
-      let value: unknown;
-      try {
-        value = JSON.parse(raw);
-      } catch (err) {
-        const reason = isLast ? "torn last line (no newline, not valid JSON)" : `invalid JSON: ${(err as Error).message}`;
-        skipped.push({ line, reason });
-        return;
+    try {
+      return await fn(handle, size);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private get lineOptions() {
+    return { chunkBytes: this.options.chunkBytes ?? CHUNK_BYTES, maxLineBytes: this.options.maxLineBytes ?? MAX_LINE_BYTES, read: this.io.read };
+  }
+
+  /** Every readable record, or only those `keep` accepts (a long history need not be held whole). */
+  async readAll(keep?: (record: T) => boolean): Promise<ReadResult<T>> {
+    return this.withSnapshot({ records: [], skipped: [] }, async (handle, size) => {
+      const records: T[] = [];
+      const skipped: SkippedLine[] = [];
+      for await (const raw of linesForward(handle, size, this.lineOptions)) {
+        const r = this.toRecord(raw);
+        if (r === undefined) continue;
+        if ("reason" in r) skipped.push({ line: raw.line, reason: r.reason });
+        else if (!keep || keep(r.record)) records.push(r.record);
       }
-      if (value === null || typeof value !== "object" || Array.isArray(value)) {
-        skipped.push({ line, reason: "not a JSON object" });
-        return;
-      }
-      if (!this.options.parse) {
-        records.push(value as T);
-        return;
-      }
-      try {
-        records.push(this.options.parse(value));
-      } catch (err) {
-        skipped.push({ line, reason: `invalid record: ${(err as Error).message.split("\n")[0]}` });
-      }
+      return { records, skipped };
     });
-    return { records, skipped };
   }
 
   async latest(filter?: (record: T) => boolean): Promise<T | undefined> {
-    const { records } = await this.readAll();
-    for (let i = records.length - 1; i >= 0; i--) {
-      if (!filter || filter(records[i]!)) return records[i];
+    return (await this.readLast(1, filter))[0];
+  }
+
+  /** The last `n` readable records (matching `filter`, if given), oldest first; reads from the end of the file. */
+  async readLast(n: number, filter?: (record: T) => boolean): Promise<T[]> {
+    return this.withSnapshot([], async (handle, size) => {
+      const found: T[] = [];
+      if (n <= 0) return found;
+      for await (const raw of linesBackward(handle, size, this.lineOptions)) {
+        const r = this.toRecord(raw);
+        if (r === undefined || "reason" in r) continue;
+        if (filter && !filter(r.record)) continue;
+        found.push(r.record);
+        if (found.length >= n) break;
+      }
+      return found.reverse();
+    });
+  }
+
+  /** One line: a record, a reason to skip it, or undefined for a blank line. */
+  private toRecord(raw: RawLine): { record: T } | { reason: string } | undefined {
+    if (raw.text === null) return { reason: `line over ${this.lineOptions.maxLineBytes} bytes (${raw.bytes} bytes), not read` };
+    if (raw.text.trim() === "") return undefined;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw.text);
+    } catch (err) {
+      return { reason: raw.unterminated ? "torn last line (no newline, not valid JSON)" : `invalid JSON: ${(err as Error).message}` };
     }
-    return undefined;
+    if (value === null || typeof value !== "object" || Array.isArray(value)) return { reason: "not a JSON object" };
+    if (!this.options.parse) return { record: value as T };
+    try {
+      return { record: this.options.parse(value) };
+    } catch (err) {
+      return { reason: `invalid record: ${(err as Error).message.split("\n")[0]}` };
+    }
   }
 }
 
-async function endsWithoutNewline(path: string): Promise<boolean> {
-  let handle;
-  try {
-    handle = await open(path, "r");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
-    throw err;
-  }
-  try {
-    const { size } = await handle.stat();
-    if (size === 0) return false;
-    const buf = Buffer.alloc(1);
-    await handle.read(buf, 0, 1, size - 1);
-    return buf[0] !== 0x0a;
-  } finally {
-    await handle.close();
-  }
+function oneLine(s: string): string {
+  return s.replace(/\s*[\r\n]+\s*/g, " | ").trim();
 }

@@ -108,10 +108,18 @@ export function asString(v: unknown): string | null {
 
 /* ------------------------------------------------------------------ HTTP */
 
+/** The most of an answer the monitor reads: JSON /metrics and KPI bodies are tens of KB; more is a broken target. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+/** Body text kept in evidence and messages (bytes). */
+export const MAX_EVIDENCE_TEXT_BYTES = 4096;
+
 export interface HttpAnswer {
   status: number;
   headers: Headers;
+  /** The body; for an error status over MAX_BODY_BYTES, its first MAX_BODY_BYTES (see truncated). */
   text: string;
+  /** The body was longer than MAX_BODY_BYTES and reading stopped there (only ever for a non-2xx status). */
+  truncated: boolean;
   /** End to end: request sent -> body fully read. */
   ms: number;
 }
@@ -128,6 +136,9 @@ function describeFetchError(err: unknown): { timeout: boolean; text: string } {
 /**
  * One HTTP request with a hard timeout. No answer / timeout -> target failure
  * ("target unreachable: GET url: ..."). Any HTTP status is returned: the caller classifies it.
+ * The body is read as a stream up to MAX_BODY_BYTES, never whole: a 2xx answer over it is a
+ * target failure ("response body over N bytes"), since every caller parses it; an error answer
+ * over it is returned cut (callers only quote it).
  */
 export async function httpRequest(
   method: string,
@@ -142,9 +153,14 @@ export async function httpRequest(
       body: typeof opts.body === "string" || opts.body === undefined ? opts.body : new Uint8Array(opts.body),
       signal: AbortSignal.timeout(opts.timeoutMs),
     });
-    const text = await res.text();
-    return { status: res.status, headers: res.headers, text, ms: performance.now() - t0 };
+    const body = await readCapped(res, MAX_BODY_BYTES);
+    const ok = res.status >= 200 && res.status < 300;
+    if (body.truncated && ok) {
+      throw targetFailure(`target answer too large: ${method} ${url}: HTTP ${res.status}, response body over ${MAX_BODY_BYTES} bytes (stopped reading)`);
+    }
+    return { status: res.status, headers: res.headers, text: body.text, truncated: body.truncated, ms: performance.now() - t0 };
   } catch (err) {
+    if (err instanceof ProbeError) throw err;
     const d = describeFetchError(err);
     if (d.timeout) {
       throw targetFailure(`target timeout: ${method} ${url}: no answer within ${opts.timeoutMs} ms`, err);
@@ -153,12 +169,55 @@ export async function httpRequest(
   }
 }
 
-export function bodySnippet(text: string, max = 120): string {
-  return oneLine(text, max);
+/**
+ * Reads at most `max` bytes of the body, then cancels the stream (the rest is never downloaded);
+ * an announced content-length over `max` is not read at all.
+ */
+async function readCapped(res: Response, max: number): Promise<{ text: string; truncated: boolean }> {
+  const announced = Number(res.headers.get("content-length") ?? Number.NaN);
+  const ok = res.status >= 200 && res.status < 300;
+  if (!res.body) return { text: "", truncated: false };
+  if (ok && Number.isFinite(announced) && announced > max) {
+    await res.body.cancel().catch(() => undefined);
+    return { text: "", truncated: true };
+  }
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  let truncated = false;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (bytes + value.length > max) {
+      chunks.push(value.subarray(0, max - bytes));
+      bytes = max;
+      truncated = true;
+      await reader.cancel().catch(() => undefined);
+      break;
+    }
+    chunks.push(value);
+    bytes += value.length;
+  }
+  return { text: Buffer.concat(chunks, bytes).toString("utf8"), truncated };
 }
 
-/** Parse a JSON body; unparseable -> monitor failure naming the URL. */
+/**
+ * Body text for a message or evidence: one line of at most `max` characters (120 by default,
+ * MAX_EVIDENCE_TEXT_BYTES at most), with a note of how much was left out: "(… N bytes cut)".
+ */
+export function bodySnippet(text: string, max = 120): string {
+  const limit = Math.min(max, MAX_EVIDENCE_TEXT_BYTES);
+  // Only the head is looked at: a 1 MB body is not copied to show 120 characters of it.
+  const head = text.length > limit ? text.slice(0, limit) : text;
+  const cut = head.length < text.length ? Buffer.byteLength(text) - Buffer.byteLength(head) : 0;
+  return cut > 0 ? `${oneLine(head, limit)}(… ${cut} bytes cut)` : oneLine(head, limit);
+}
+
+/** Parse a JSON body; over MAX_BODY_BYTES -> target failure, unparseable -> monitor failure naming the URL. */
 export function parseJsonBody(text: string, what: string): unknown {
+  if (Buffer.byteLength(text) > MAX_BODY_BYTES) {
+    throw targetFailure(`${what}: response body over ${MAX_BODY_BYTES} bytes`);
+  }
   try {
     return JSON.parse(text);
   } catch (err) {
@@ -241,8 +300,11 @@ export interface CommandOutcome {
 
 /**
  * Run one of the target's commands: argv without a shell, hard timeout (SIGTERM, then SIGKILL
- * after 5 s), the monitor's environment plus target.commandEnv. A non-zero exit is returned,
- * not thrown (the specs judge it); a command that cannot start is a target failure.
+ * after 5 s). Its environment is target.commandEnv plus PATH, HOME, the locale, TZ and TMPDIR
+ * (src/secrets.ts INHERITED_COMMAND_ENV), never the monitor's own: the alert channels' secrets stay
+ * with the monitor. Its output is redacted as it is read (every line, stdout, stderr), so no sink
+ * downstream sees a secret. A non-zero exit is returned, not thrown (the specs judge it); a
+ * command that cannot start is a target failure.
  */
 export async function runTargetCommand(
   target: TargetConfig,
@@ -251,8 +313,10 @@ export async function runTargetCommand(
   opts: { onLine?: (stream: "stdout" | "stderr", line: string) => void; onSpawn?: (pid: number) => void; keepLines?: number; now?: () => number } = {},
 ): Promise<CommandOutcome> {
   const argv = spec.command.map((a) => expandTargetPlaceholders(target, a));
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(target.commandEnv)) env[k] = expandTargetPlaceholders(target, v);
+  const { commandEnvironment, redactAll } = await import("../secrets.js");
+  const configured: Record<string, string> = {};
+  for (const [k, v] of Object.entries(target.commandEnv)) configured[k] = expandTargetPlaceholders(target, v);
+  const env = commandEnvironment(configured);
   const keep = opts.keepLines ?? 200;
   const lines: CommandOutcome["lines"] = [];
   const startedAtMs = (opts.now ?? Date.now)();
@@ -262,7 +326,7 @@ export async function runTargetCommand(
   const child = execa(argv[0]!, argv.slice(1), {
     cwd: spec.cwd ? path.resolve(spec.cwd) : process.cwd(),
     env,
-    extendEnv: true,
+    extendEnv: false,
     timeout: spec.timeoutMs,
     forceKillAfterDelay: 5000,
     reject: false,
@@ -285,7 +349,8 @@ export async function runTargetCommand(
       rest = "";
     });
   }
-  function emit(stream: "stdout" | "stderr", line: string) {
+  function emit(stream: "stdout" | "stderr", raw: string) {
+    const line = redactAll(raw);
     lines.push({ stream, line });
     if (lines.length > keep) lines.shift();
     try {
@@ -298,7 +363,7 @@ export async function runTargetCommand(
   const durationMs = Math.round(performance.now() - t0);
   const r = result as typeof result & { code?: string; originalMessage?: string };
   if (r.failed && r.exitCode === undefined && !r.timedOut && !r.isTerminated) {
-    throw targetFailure(`${what} command could not start: ${argv.join(" ")}: ${r.code ?? ""} ${r.originalMessage ?? r.shortMessage ?? ""}`);
+    throw targetFailure(redactAll(`${what} command could not start: ${argv.join(" ")}: ${r.code ?? ""} ${r.originalMessage ?? r.shortMessage ?? ""}`));
   }
   return {
     argv,
@@ -306,8 +371,8 @@ export async function runTargetCommand(
     timedOut: Boolean(r.timedOut),
     durationMs,
     startedAtMs,
-    stdout: typeof r.stdout === "string" ? r.stdout : "",
-    stderr: typeof r.stderr === "string" ? r.stderr : "",
+    stdout: typeof r.stdout === "string" ? redactAll(r.stdout) : "",
+    stderr: typeof r.stderr === "string" ? redactAll(r.stderr) : "",
     lines,
   };
 }

@@ -9,6 +9,7 @@ import { inject, it, type TestContext } from "vitest";
 import * as allure from "allure-js-commons";
 import type { CheckpointContext, CheckRecord, Verdict } from "../checkpoint/context.js";
 import { worst } from "../judge/verdict.js";
+import { boundForStorage, cutString, MAX_STORED_STRING_BYTES } from "../history/bound.js";
 
 declare module "vitest" {
   interface ProvidedContext {
@@ -69,13 +70,25 @@ async function report(ctx: TestContext, spec: string, ids: string[], meta: LineM
   if (missing.length) {
     throw new MonitorCheckError(`ERROR (monitor could not judge): check(s) ${missing.join(", ")} not judged in phase ${c.checkpoint.phase}; fix the spec's binding or the catalogue's phases`);
   }
-  const text = records
-    .filter((r) => r.verdict !== "PASS" || records.length === 1)
-    .map((r) => `${records.length > 1 ? `[${r.id}] ` : ""}${r.verdict}: ${r.measured}; threshold: ${r.threshold}${r.advice ? `. What to do: ${r.advice}` : ""}`)
-    .join("\n");
+  const text = verdictText(records);
   if (verdict === "WARN") await ctx.annotate(text, "warning");
   else if (verdict === "FAIL") throw new CheckAssertionError(text);
   else if (verdict === "ERROR") throw new MonitorCheckError(`ERROR (monitor could not judge): ${text}`);
+}
+
+/** What a line reports to vitest: each check's verdict, measurement, threshold and advice (each cut to 4 KB, like the history). */
+export function verdictText(records: CheckRecord[]): string {
+  const cut = (s: string) => cutString(s, MAX_STORED_STRING_BYTES);
+  return records
+    .filter((r) => r.verdict !== "PASS" || records.length === 1)
+    .map((r) => `${records.length > 1 ? `[${r.id}] ` : ""}${r.verdict}: ${cut(r.measured)}; threshold: ${cut(r.threshold)}${r.advice ? `. What to do: ${cut(r.advice)}` : ""}`)
+    .join("\n");
+}
+
+/** The Allure evidence.json attachment, bounded as the history is: a 50 MB body is never attached whole. */
+export function evidenceAttachment(records: CheckRecord[]): string {
+  const evidence = records.map((r) => ({ check: r.id, verdict: r.verdict, measured: r.measured, threshold: r.threshold, value: r.value, notMeasured: r.notMeasured, evidence: r.evidence }));
+  return JSON.stringify(boundForStorage(evidence), null, 2);
 }
 
 async function label(c: CheckpointContext, ctx: TestContext, spec: string, meta: LineMeta, verdict: Verdict, records: CheckRecord[]): Promise<void> {
@@ -89,13 +102,10 @@ async function label(c: CheckpointContext, ctx: TestContext, spec: string, meta:
   await allure.severity(meta.severity ?? "normal");
   await allure.parameter("checkpoint", c.checkpoint.label, { excluded: true });
   await allure.parameter("verdict", verdict, { excluded: true });
+  const cut = (s: string) => cutString(s, MAX_STORED_STRING_BYTES);
   for (const r of records) {
-    if (r.value !== null && r.value !== undefined) await allure.parameter(`${r.id} measured`, `${r.value}${r.unit ? ` ${r.unit}` : ""}`, { excluded: true });
-    await allure.parameter(`${r.id} threshold`, r.threshold, { excluded: true });
+    if (r.value !== null && r.value !== undefined) await allure.parameter(`${r.id} measured`, cut(`${r.value}${r.unit ? ` ${r.unit}` : ""}`), { excluded: true });
+    await allure.parameter(`${r.id} threshold`, cut(r.threshold), { excluded: true });
   }
-  await allure.attachment(
-    "evidence.json",
-    JSON.stringify(records.map((r) => ({ check: r.id, verdict: r.verdict, measured: r.measured, threshold: r.threshold, value: r.value, notMeasured: r.notMeasured, evidence: r.evidence })), null, 2),
-    "application/json",
-  );
+  await allure.attachment("evidence.json", evidenceAttachment(records), "application/json");
 }

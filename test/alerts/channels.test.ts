@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalReceivers } from "../support/local-receivers.ts";
 import type { AlertChannel, AlertNotice, AlertSeverity } from "../../src/alerts/types.ts";
+import { idempotencyKey } from "../../src/alerts/webhook-channel.ts";
 import { notice, receiversAndChannels } from "./helpers.ts";
 
 let receivers: LocalReceivers;
@@ -111,10 +112,10 @@ describe("each channel's payload is accepted by a receiver that checks the docum
     expect(receivers.received.email.at(-1)!.subject).toBe("[CRITICAL] ALERT: Latência acima de 500 ms — p95");
   });
 
-  it("webhook: the AlertNotice itself as JSON", async () => {
+  it("webhook: the AlertNotice itself as JSON, with its idempotency key", async () => {
     const n = notice({ kind: "escalation" });
     await send("webhook", n);
-    expect(receivers.received.webhook.at(-1)).toEqual(n);
+    expect(receivers.received.webhook.at(-1)).toEqual({ ...n, idempotency_key: idempotencyKey(n) });
   });
 });
 
