@@ -28,6 +28,7 @@ import { renderDashboard } from "../report/dashboard.js";
 import { monitorPaths } from "./paths.js";
 import { monitorState } from "./state.js";
 import { resolvePhase } from "./due.js";
+import { redactAll } from "../secrets.js";
 import { preloadVitest, prepareSpecRun, runPhaseSpecs } from "./run-specs.js";
 import type { CheckpointContext, CheckpointRecord, CheckRecord, CutoverState, HistoryPoint, Hour1Baseline, Verdict } from "./context.js";
 
@@ -56,8 +57,10 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
   void preloadVitest().catch(() => {}); // overlaps the history and state reads below
   const clock = opts.clock ?? systemClock;
   // With --json, stdout carries only the JSON: every other line goes to stderr.
-  const out = opts.print ?? ((t: string) => process.stdout.write(t + "\n"));
-  const print = opts.json && !opts.print ? (t: string) => process.stderr.write(t + "\n") : out;
+  // Every line printed passes the secret registry's redaction.
+  const rawOut = opts.print ?? ((t: string) => process.stdout.write(t + "\n"));
+  const out = (t: string) => rawOut(redactAll(t));
+  const print = opts.json && !opts.print ? (t: string) => process.stderr.write(redactAll(t) + "\n") : out;
   const paths = monitorPaths(config.reportsDir);
   mkdirSync(paths.state, { recursive: true });
   const state = monitorState(paths);
@@ -65,10 +68,11 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
   const store = new JsonlCheckpointStore<CheckpointRecord>(paths.records);
   const started = clock.now();
 
-  const { records: history, skipped } = await store.readAll();
-  for (const s of skipped) print(`warning: ${paths.records} line ${s.line} skipped: ${s.reason}`);
   const cutoverFile = await state.cutover.load();
   let cutover = cutoverFile.current;
+  // Only the records this checkpoint uses are kept (the history is streamed, never read whole).
+  const { records: history, skipped } = await store.readAll((r) => r.phase === "pre-cutover" || belongsTo(r, cutover));
+  for (const s of skipped) print(`warning: ${paths.records} line ${s.line} skipped: ${s.reason}`);
 
   const resolved = resolvePhase({
     phase: opts.phase,

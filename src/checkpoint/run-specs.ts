@@ -2,6 +2,7 @@
  * Runs one phase's vitest project (only that phase's spec files are loaded) with the
  * checkpoint's judged checks provided to the specs, and collects which line reports which check.
  */
+import { redactDeep } from "../secrets.js";
 import path from "node:path";
 import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
@@ -131,7 +132,8 @@ export async function runPhaseSpecs(prepared: PreparedSpecRun | Promise<Prepared
   const started = performance.now();
   const { vitest, collector } = await prepared;
   try {
-    vitest.provide("checkpoint", context);
+    // The specs run in workers without the registry: they get the context already redacted.
+    vitest.provide("checkpoint", redactDeep(context));
     await vitest.start();
   } finally {
     await vitest.close();

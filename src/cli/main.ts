@@ -5,6 +5,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { MonitorUserError, UsageError } from "../errors.js";
+import { redactAll } from "../secrets.js";
 
 export async function main(run: () => Promise<number>): Promise<never> {
   // Output piped into `head` and closed early is not an error of the command.
@@ -16,10 +17,10 @@ export async function main(run: () => Promise<number>): Promise<never> {
     code = await run();
   } catch (error) {
     if (error instanceof MonitorUserError) {
-      process.stderr.write(`cutover-monitor: ${error.message}\n`);
+      process.stderr.write(`cutover-monitor: ${redactAll(error.message)}\n`);
     } else {
       const e = error as Error;
-      process.stderr.write(`cutover-monitor: internal error (exit 2, the checkpoint could not run): ${e?.message ?? String(error)}\n`);
+      process.stderr.write(`cutover-monitor: internal error (exit 2, the checkpoint could not run): ${redactAll(e?.message ?? String(error))}\n`);
       if (process.env.CUTOVER_MONITOR_DEBUG) process.stderr.write(`${e?.stack ?? ""}\n`);
     }
     code = 2;

@@ -10,6 +10,7 @@ import { ConfigError } from "../errors.js";
 import { configSchema, type MonitorConfig } from "./schema.js";
 import { monitorConfigSchema } from "./resolve.js";
 import { describeUnknownKey, findUnknownKeys } from "./strict.js";
+import { secretRegistryFromConfig, setSecretRegistry } from "../secrets.js";
 
 export interface LoadConfigOptions {
   /** Config file; default `cutover.config.ts` in cwd if it exists, else built-in defaults. */
@@ -68,6 +69,8 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   if (unknown.length || !parsed.success) {
     throw new ConfigError(source, [...unknown, ...(parsed.error?.issues.map(formatIssue) ?? [])]);
   }
+  // One registry of secrets (after dotenv loaded .env): what commands may receive, what is redacted.
+  setSecretRegistry(secretRegistryFromConfig(parsed.data));
   return { config: parsed.data, source };
 }
 

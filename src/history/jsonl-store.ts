@@ -1,4 +1,5 @@
 import { open, rm, stat, statfs, type FileHandle } from "node:fs/promises";
+import { redactDeep } from "../secrets.js";
 import { dirname } from "node:path";
 import { MonitorUserError } from "../errors.ts";
 import { withFileLock, type FileLockOptions } from "../state/file-lock.ts";
@@ -75,7 +76,8 @@ export class JsonlCheckpointStore<T extends object = Record<string, unknown>> im
   }
 
   async append(record: T): Promise<void> {
-    const line = this.storedLine(record);
+    // Nothing stored carries a secret (the registry of src/secrets.ts).
+    const line = this.storedLine(redactDeep(record));
     await withFileLock(this.path, () => this.appendWhole(line), this.options.lock);
   }
 

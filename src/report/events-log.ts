@@ -1,4 +1,5 @@
 import { appendFileSync, mkdirSync } from "node:fs";
+import { redactDeep } from "../secrets.js";
 import path from "node:path";
 import { boundForStorage } from "../history/bound.js";
 import { MonitorUserError } from "../errors.js";
@@ -35,7 +36,7 @@ export class EventsLog {
   }
 
   write(event: Omit<MonitoringEvent, "ts"> & { ts?: string }): void {
-    const line = JSON.stringify(boundForStorage({ ts: event.ts ?? new Date().toISOString(), ...event }));
+    const line = JSON.stringify(redactDeep(boundForStorage({ ts: event.ts ?? new Date().toISOString(), ...event })));
     try {
       appendFileSync(this.file, line + "\n");
     } catch (err) {

@@ -5,6 +5,7 @@
  * vitest and Allure: FAIL and ERROR fail the test with a message an operator can act on (what
  * was measured, against what threshold, what to do); WARN is an annotation.
  */
+import { redactDeep } from "../secrets.js";
 import { inject, it, type TestContext } from "vitest";
 import * as allure from "allure-js-commons";
 import type { CheckpointContext, CheckRecord, Verdict } from "../checkpoint/context.js";
@@ -88,7 +89,7 @@ export function verdictText(records: CheckRecord[]): string {
 /** The Allure evidence.json attachment, bounded as the history is: a 50 MB body is never attached whole. */
 export function evidenceAttachment(records: CheckRecord[]): string {
   const evidence = records.map((r) => ({ check: r.id, verdict: r.verdict, measured: r.measured, threshold: r.threshold, value: r.value, notMeasured: r.notMeasured, evidence: r.evidence }));
-  return JSON.stringify(boundForStorage(evidence), null, 2);
+  return JSON.stringify(redactDeep(boundForStorage(evidence)), null, 2);
 }
 
 async function label(c: CheckpointContext, ctx: TestContext, spec: string, meta: LineMeta, verdict: Verdict, records: CheckRecord[]): Promise<void> {

@@ -4,6 +4,7 @@ import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { z } from "zod";
 import { StateFileError } from "../errors.ts";
+import { redactDeep } from "../secrets.ts";
 import { withFileLock, type FileLockOptions } from "./file-lock.ts";
 
 export { StateFileError };
@@ -21,7 +22,7 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
   await mkdir(dirname(path), { recursive: true });
   const temp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
   try {
-    await writeFile(temp, `${JSON.stringify(value, null, 2)}\n`, { encoding: "utf8", flush: true });
+    await writeFile(temp, `${JSON.stringify(redactDeep(value), null, 2)}\n`, { encoding: "utf8", flush: true });
     await rename(temp, path);
   } catch (err) {
     await rm(temp, { force: true });
