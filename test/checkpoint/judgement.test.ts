@@ -36,7 +36,9 @@ describe("alerts: PagerDuty incident lifecycle, Slack outage and outbox", () => 
     await receivers?.close();
   });
 
-  const errorRateEvents = (from: number) => receivers.received.pagerduty.slice(from).filter((e) => /error-rate/.test(e.dedup_key ?? ""));
+  // The error-rate rules' own incidents (a rollback notice names them in its key too).
+  const rollbackNotices = (from: number) => receivers.received.pagerduty.slice(from).filter((e) => /^cutover-monitor\/rollback-recommended\//.test(e.dedup_key ?? ""));
+  const errorRateEvents = (from: number) => receivers.received.pagerduty.slice(from).filter((e) => /^cutover-monitor\/error-rate-/.test(e.dedup_key ?? ""));
 
   it("errors:20 -> exactly one PagerDuty trigger; after fault clear -> exactly one resolve with the same dedup_key", async () => {
     const from = receivers.received.pagerduty.length;
@@ -48,6 +50,7 @@ describe("alerts: PagerDuty incident lifecycle, Slack outage and outbox", () => 
     expect(triggers, JSON.stringify(receivers.received.pagerduty.slice(from), null, 1)).toHaveLength(1);
     expect(triggers[0].payload.severity).toBe("critical");
     const key = triggers[0].dedup_key;
+    expect(rollbackNotices(from)).toHaveLength(1);
 
     // Still failing at the next checkpoint: no second incident.
     const again = await stability();
@@ -75,6 +78,8 @@ describe("alerts: PagerDuty incident lifecycle, Slack outage and outbox", () => 
     expect(receivers.received.slack.length).toBe(from);
     // The other channels got it at once.
     expect(errorRateEvents(pdFrom).filter((e) => e.event_action === "trigger")).toHaveLength(1);
+    // A second incident in the same cutover is announced again (issue 8 §12: notices are per incident).
+    expect(rollbackNotices(pdFrom), JSON.stringify(receivers.received.pagerduty.slice(pdFrom).map((e) => e.dedup_key))).toHaveLength(1);
     const outbox = fs.readFileSync(`${p.reportsDir}/state/alert-outbox.json`, "utf8");
     expect(outbox).toMatch(/slack/);
 
