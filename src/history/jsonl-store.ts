@@ -1,4 +1,4 @@
-import { open, rm, stat, statfs, type FileHandle } from "node:fs/promises";
+import { appendFile, open, rm, stat, statfs, type FileHandle } from "node:fs/promises";
 import { redactDeep } from "../secrets.js";
 import { dirname } from "node:path";
 import { MonitorUserError } from "../errors.ts";
@@ -103,12 +103,18 @@ export class JsonlCheckpointStore<T extends object = Record<string, unknown>> im
     const handle = await open(file, "a+");
     let before: number | undefined;
     let written = 0;
+    let torn: { at: number; bytes: Buffer } | undefined;
     try {
       before = (await handle.stat()).size;
-      // A torn last line (a writer died mid-line) must not swallow this record: start on a new line.
-      const prefix = before > 0 && (await this.lastByte(handle, before)) !== 0x0a ? "\n" : "";
-      const data = Buffer.from(`${prefix}${line}\n`, "utf8");
+      const data = Buffer.from(`${line}\n`, "utf8");
       await this.checkSpace(data.length);
+      // A torn last line (a writer killed mid-line; under the lock no live writer is mid-line) is
+      // moved to <file>.torn and cut off, so every line of the history stays a whole record.
+      if (before > 0 && (await this.lastByte(handle, before)) !== 0x0a) {
+        torn = await this.tornTail(handle, before);
+        await handle.truncate(torn.at);
+        before = torn.at;
+      }
       while (written < data.length) {
         const n = await this.io.write(handle, data, written, data.length - written);
         if (n <= 0) throw Object.assign(new Error("no bytes written"), { code: "ENOSPC" });
@@ -120,8 +126,16 @@ export class JsonlCheckpointStore<T extends object = Record<string, unknown>> im
         if (!existed) await rm(file, { force: true });
         throw err;
       }
-      // Nothing was written before the size was known: there is nothing to undo.
-      const undone = before === undefined || (await handle.truncate(before).then(() => true, () => false));
+      // Nothing was written before the size was known: there is nothing to undo. A torn tail cut
+      // off for this append is put back, so that a failed append leaves the file as it was.
+      const undone =
+        before === undefined ||
+        (await handle
+          .truncate(before)
+          .then(async () => {
+            if (torn) await handle.write(torn.bytes, 0, torn.bytes.length, torn.at);
+          })
+          .then(() => true, () => false));
       await handle.close().catch(() => undefined);
       if (undone && !existed) await rm(file, { force: true }).catch(() => undefined);
       const code = (err as NodeJS.ErrnoException).code;
@@ -130,6 +144,30 @@ export class JsonlCheckpointStore<T extends object = Record<string, unknown>> im
       throw new HistoryWriteError(file, `cannot append to ${file}: ${why}; ${after}`, { cause: err });
     }
     await handle.close();
+    // Kept for forensics, never read as history.
+    if (torn) await appendFile(`${file}.torn`, Buffer.concat([torn.bytes, Buffer.from("\n")])).catch(() => undefined);
+  }
+
+  /** The bytes after the last newline (a record a killed writer left unfinished), and where they start. */
+  private async tornTail(handle: FileHandle, size: number): Promise<{ at: number; bytes: Buffer }> {
+    const chunk = 64 * 1024;
+    let end = size;
+    let at = 0;
+    search: while (end > 0) {
+      const start = Math.max(0, end - chunk);
+      const buf = Buffer.alloc(end - start);
+      const n = await this.io.read(handle, buf, 0, buf.length, start);
+      for (let i = n - 1; i >= 0; i--) {
+        if (buf[i] === 0x0a) {
+          at = start + i + 1;
+          break search;
+        }
+      }
+      end = start;
+    }
+    const bytes = Buffer.alloc(size - at);
+    await this.io.read(handle, bytes, 0, bytes.length, at);
+    return { at, bytes };
   }
 
   private async lastByte(handle: FileHandle, size: number): Promise<number | undefined> {

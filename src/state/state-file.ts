@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import { z } from "zod";
 import { StateFileError } from "../errors.ts";
 import { redactDeep } from "../secrets.ts";
@@ -27,6 +27,26 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
   } catch (err) {
     await rm(temp, { force: true });
     throw err;
+  }
+  await removeDeadTemps(path);
+}
+
+/** Temp files of this state file left by writers killed mid-write (their pid is gone). */
+async function removeDeadTemps(path: string): Promise<void> {
+  const dir = dirname(path);
+  const prefix = `${basename(path)}.`;
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    const m = name.startsWith(prefix) ? /^\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name.slice(prefix.length - 1)) : null;
+    if (!m) continue;
+    const pid = Number(m[1]);
+    let alive = true;
+    try {
+      process.kill(pid, 0);
+    } catch (e) {
+      alive = (e as NodeJS.ErrnoException).code === "EPERM";
+    }
+    if (!alive) await rm(join(dir, name), { force: true }).catch(() => undefined);
   }
 }
 

@@ -103,3 +103,24 @@ describe("state file", () => {
     expect(new Set(final.writers).size).toBe(40);
   });
 });
+
+describe("temp files of writers killed mid-write", () => {
+  it("are removed by the next write when their pid is gone; a live writer's temp file stays", async () => {
+    const { mkdtempSync, writeFileSync, readdirSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { writeJsonAtomic } = await import("../../src/state/state-file.js");
+    const dir = mkdtempSync(join(tmpdir(), "state-temps-"));
+    try {
+      const file = join(dir, "cutover.json");
+      const dead = `cutover.json.${2 ** 22 + 777}.abcd1234.tmp`; // above pid_max: no such process
+      const live = `cutover.json.${process.pid}.beef0001.tmp`;
+      writeFileSync(join(dir, dead), "{");
+      writeFileSync(join(dir, live), "{");
+      await writeJsonAtomic(file, { ok: true });
+      expect(readdirSync(dir).sort()).toEqual(["cutover.json", live].sort());
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
