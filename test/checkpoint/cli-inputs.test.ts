@@ -4,7 +4,8 @@
  */
 import fs from "node:fs";
 import { vi, afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkOf, describeChecks, envFor, runCheckpoint, tempReportsDir } from "../support/checkpoint-harness.js";
+import path from "node:path";
+import { checkOf, describeChecks, envFor, runCheckpoint, tempReportsDir, writeConfig } from "../support/checkpoint-harness.js";
 import { startPipeline, type StartedPipeline } from "../support/pipeline-harness.js";
 
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 180_000 });
@@ -52,4 +53,29 @@ describe("a stability checkpoint on a pipeline whose cutover was never recorded"
     // vitest's own verbose output went to stderr
     expect(j.stderr).toMatch(/✓|passed|Test Files/);
   });
+
+  it("secret canaries in the monitor's environment reach neither a target command nor anything printed or stored", async () => {
+    const canary = "canary-Sm7pQ2xVw9";
+    const hookToken = "T0CANARY/B0CANARY/xoxCanaryWebhookToken42";
+    const cfgDir = tempReportsDir("secrets-e2e-");
+    try {
+      // A validation command that tries to leak: prints its whole environment and the password.
+      const cfg = writeConfig(cfgDir, { target: { validation: { command: ["sh", "-c", "env; echo pass=$SMTP_PASS; exit 0"] } } });
+      const env = { ...envFor(pipeline, cfgDir), SMTP_PASS: canary, SMTP_USER: "monitor", ALERT_WEBHOOK_URL: `http://127.0.0.1:9/hooks/${hookToken}` };
+      const r = await runCheckpoint(["--phase=hour1", "--config", cfg], env);
+      expect(r.record, describeChecks(r)).not.toBeNull();
+      const forms = [canary, hookToken, Buffer.from(`\0monitor\0${canary}`).toString("base64"), Buffer.from(canary).toString("base64")];
+      const everything = [r.stdout, r.stderr, ...walkFiles(cfgDir).map((f) => fs.readFileSync(f, "latin1"))].join("\n");
+      for (const f of forms) expect(everything.includes(f), `found ${f}`).toBe(false);
+      // The command ran and printed its (reduced) environment: PATH yes, the channel variables no.
+      expect(everything).toMatch(/PATH=/);
+      expect(everything).not.toMatch(/SMTP_PASS=|ALERT_WEBHOOK_URL=/);
+    } finally {
+      fs.rmSync(cfgDir, { recursive: true, force: true });
+    }
+  });
 });
+
+function walkFiles(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walkFiles(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+}
