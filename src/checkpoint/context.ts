@@ -16,7 +16,8 @@ export interface CheckLine {
   spec: string;
   /** The checklist line, the spec's title. */
   title: string;
-  section: string;
+  /** The spec's section: not stored in the record (the spec id names it). */
+  section?: string;
 }
 
 /** One check's verdict at one checkpoint: judged once, read by specs, rules, decision and report. */

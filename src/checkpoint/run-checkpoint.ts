@@ -190,7 +190,7 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
   });
   const specs = await runPhaseSpecs(specRun, context);
   for (const l of specs.lines) {
-    for (const id of l.checks) checks.find((c) => c.id === id)?.lines?.push({ spec: l.spec, title: l.title, section: l.section });
+    for (const id of l.checks) checks.find((c) => c.id === id)?.lines?.push({ spec: l.spec, title: l.title });
   }
   checks.push(...specs.defects);
   if (unanchored) {
