@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import os from "node:os";
+import { pidAlive } from "../state/pid.js";
 import path from "node:path";
 import type { MonitorConfig } from "../config/schema.js";
 import type { Decision } from "../judge/decide.js";
@@ -30,15 +31,6 @@ export interface RollbackVerification {
 /** How a claimed attempt stands now. */
 export type ClaimStanding = "finished" | "live" | "abandoned";
 
-/** Is this pid a live process on this host? (EPERM: it exists but is not ours.) */
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /**
  * A running claim is live while its lease holds and, on this host, while its checkpoint (or the

@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import { pidAlive } from "../state/pid.js";
 import { setTimeout as sleep } from "node:timers/promises";
 import pidusage from "pidusage";
 import { resolveTargetPath, type TargetConfig } from "../config/target.js";
@@ -124,14 +125,7 @@ export async function readPid(target: TargetConfig): Promise<{ pid: number; pidF
   return { pid, pidFile };
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
+const alive = pidAlive;
 
 async function usage(pid: number, pidFile: string) {
   try {

@@ -5,6 +5,7 @@ import { basename, dirname, join } from "node:path";
 import { z } from "zod";
 import { StateFileError } from "../errors.ts";
 import { redactDeep } from "../secrets.ts";
+import { pidAlive } from "./pid.ts";
 import { withFileLock, type FileLockOptions } from "./file-lock.ts";
 
 export { StateFileError };
@@ -39,14 +40,7 @@ async function removeDeadTemps(path: string): Promise<void> {
   for (const name of names) {
     const m = name.startsWith(prefix) ? /^\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name.slice(prefix.length - 1)) : null;
     if (!m) continue;
-    const pid = Number(m[1]);
-    let alive = true;
-    try {
-      process.kill(pid, 0);
-    } catch (e) {
-      alive = (e as NodeJS.ErrnoException).code === "EPERM";
-    }
-    if (!alive) await rm(join(dir, name), { force: true }).catch(() => undefined);
+    if (!pidAlive(Number(m[1]))) await rm(join(dir, name), { force: true }).catch(() => undefined);
   }
 }
 

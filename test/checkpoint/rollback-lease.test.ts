@@ -35,6 +35,14 @@ async function startCheckpointUntil(args: string[], env: Record<string, string>,
   return { child, output: () => out };
 }
 
+/** A cut-over pipeline whose rollback command waits for the file `gate` before it runs. */
+async function gatedCutover() {
+  const p = await prepareCutover();
+  const gate = path.join(p.reportsDir, "gate");
+  const cfg = ["--config", writeConfig(p.reportsDir, { target: { rollback: { command: ["node", GATED, gate, "node_modules/.bin/tsx", "pipeline/cli.ts", "rollback"] } } })];
+  return { p, gate, cfg };
+}
+
 function rollbackFile(reportsDir: string) {
   return JSON.parse(fs.readFileSync(path.join(reportsDir, "state", "rollback.json"), "utf8")) as { attempts: any[] };
 }
@@ -53,9 +61,7 @@ describe("kill -9 of the checkpoint right after ROLLBACK NOW", () => {
   let gate: string;
   let cfg: string[];
   beforeAll(async () => {
-    p = await prepareCutover();
-    gate = path.join(p.reportsDir, "gate");
-    cfg = ["--config", writeConfig(p.reportsDir, { target: { rollback: { command: ["node", GATED, gate, "node_modules/.bin/tsx", "pipeline/cli.ts", "rollback"] } } })];
+    ({ p, gate, cfg } = await gatedCutover());
   });
   afterAll(async () => {
     await p?.stop();
@@ -106,9 +112,7 @@ describe("the checkpoint dies but its rollback command lives on", () => {
   let gate: string;
   let cfg: string[];
   beforeAll(async () => {
-    p = await prepareCutover();
-    gate = path.join(p.reportsDir, "gate");
-    cfg = ["--config", writeConfig(p.reportsDir, { target: { rollback: { command: ["node", GATED, gate, "node_modules/.bin/tsx", "pipeline/cli.ts", "rollback"] } } })];
+    ({ p, gate, cfg } = await gatedCutover());
   });
   afterAll(async () => {
     await p?.stop();
