@@ -103,7 +103,8 @@ export function resolvePhase(opts: {
       reason: `latest due checkpoint (${fmtElapsed(elapsed)} after cutover)${skipped ? `; ${skipped} earlier missed checkpoint(s) are covered by this one` : ""}`,
     };
   }
-  const next = schedule.filter((s) => offsetMs(s.at) > elapsed).sort((a, b) => offsetMs(a.at) - offsetMs(b.at))[0];
+  // Slots already run ahead of the clock (a rehearsal, the demo) are not "next".
+  const next = schedule.filter((s) => offsetMs(s.at) > elapsed && !done.has(`${s.phase}@${s.at}`)).sort((a, b) => offsetMs(a.at) - offsetMs(b.at))[0];
   return {
     nothingDue: next
       ? `nothing due: ${latest ? `${latest.phase}@${latest.at} already ran; ` : ""}next is ${next.phase} at ${next.at} (in ${fmtElapsed(offsetMs(next.at) - elapsed)})`

@@ -89,3 +89,16 @@ describe("issue 8 §8: --at takes only real times", () => {
     expect(resolvePhase({ phase: "stability", at: good, schedule: DEFAULT_SCHEDULE, cutoverStartedAt: start, ran: [], nowMs: 0 })).toMatchObject({ scheduledAt: label });
   });
 });
+
+describe("nothing due: next skips the slots already run ahead of the clock", () => {
+  it("after hour0, hour1, stability 01:30 and 02:00 run at 00:01 -> next is stability at 02:30", () => {
+    const ran = [
+      { phase: "hour0", scheduled_at: "00:00" },
+      { phase: "hour1", scheduled_at: "01:00" },
+      { phase: "stability", scheduled_at: "01:30" },
+      { phase: "stability", scheduled_at: "02:00" },
+    ];
+    const r = resolvePhase({ phase: "auto", schedule: DEFAULT_SCHEDULE, cutoverStartedAt: start, ran, nowMs: at("00:01") });
+    expect((r as { nothingDue: string }).nothingDue).toMatch(/next is stability at 02:30/);
+  });
+});
