@@ -1,7 +1,12 @@
-/** V2 audit trail in SQLite (better-sqlite3, WAL): table audit_events as in CONTRACT.md. */
+/**
+ * V2 audit trail in SQLite (WAL): table audit_events as in CONTRACT.md. The binding is libsql
+ * (better-sqlite3's API, SQLite built in): its binary ships in a registry package, so `npm ci`
+ * compiles nothing (better-sqlite3 built SQLite from source, ~80 s, where its prebuilt binary's
+ * host is unreachable).
+ */
 import fs from "node:fs";
 import path from "node:path";
-import Database from "better-sqlite3";
+import Database from "libsql";
 import type { AuditEvent } from "../kpi/types.ts";
 
 export const AUDIT_SCHEMA = `
@@ -61,8 +66,9 @@ export class AuditStore {
     return (this.db.prepare("SELECT COUNT(*) AS n FROM audit_events").get() as { n: number }).n;
   }
 
+  /** libsql's `pragma(..., { simple: true })` returns the row, not the value: read the column. */
   journalMode(): string {
-    return String(this.db.pragma("journal_mode", { simple: true }));
+    return String((this.db.prepare("PRAGMA journal_mode").all()[0] as { journal_mode: unknown } | undefined)?.journal_mode);
   }
 
   close(): void {

@@ -17,7 +17,9 @@ export function alertChannelsTested(c: CheckpointContext): CheckOutcome {
       verdict: "FAIL",
       measured: `no alert channel configured${r.problems.length ? ` (${r.problems.join("; ")})` : ""}`,
       threshold: "every configured channel (Slack, Email, PagerDuty) accepts a test notification; at least one configured",
-      advice: "set SLACK_WEBHOOK_URL, PAGERDUTY_ROUTING_KEY and the SMTP settings in .env (see .env.example)",
+      advice:
+        "set SLACK_WEBHOOK_URL, PAGERDUTY_ROUTING_KEY and the SMTP settings in .env (see .env.example); " +
+        "to try the monitor without real channels, `npm run receivers` starts local stand-ins and prints the variables to set",
       value: 0,
     };
   }

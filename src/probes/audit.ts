@@ -1,7 +1,8 @@
 import fs from "node:fs";
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import Database from "better-sqlite3";
+import { pathToFileURL } from "node:url";
+import Database from "libsql";
 import { resolveTargetPath, type TargetConfig } from "../config/target.js";
 import {
   asString,
@@ -139,7 +140,9 @@ function sqliteReader(target: TargetConfig, src: Extract<Source, { kind: "sqlite
   if (!fs.existsSync(file)) throw targetFailure(`audit store unreachable: ${file} does not exist (audit.source.path)`);
   let db: Database.Database;
   try {
-    db = new Database(file, { readonly: true, fileMustExist: true, timeout: src.busyTimeoutMs });
+    // libsql ignores better-sqlite3's readonly and fileMustExist options: a mode=ro URI opens the
+    // pipeline's store read-only (the monitor never writes it) and refuses a missing file.
+    db = new Database(`${pathToFileURL(file).href}?mode=ro`, { timeout: src.busyTimeoutMs });
   } catch (err) {
     throw targetFailure(`audit store unreachable: ${file}: ${errorText(err)}`);
   }

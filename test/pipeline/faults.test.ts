@@ -8,7 +8,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pidusage from "pidusage";
 import { parse } from "csv-parse/sync";
-import Database from "better-sqlite3";
+import { pathToFileURL } from "node:url";
+import Database from "libsql";
 import { alive, metrics, startPipeline, waitFor, writeTape, type StartedPipeline } from "../support/pipeline-harness.ts";
 
 const ROWS = 1000;
@@ -20,7 +21,7 @@ const post = (headers: Record<string, string> = {}) =>
   fetch(`${pl.url}/kpis`, { method: "POST", headers: { "content-type": "text/csv", ...headers }, body: csv, signal: AbortSignal.timeout(10_000) });
 const counter = async (k: string) => (await metrics(pl.url)).get(k) ?? 0;
 const auditRows = () => {
-  const db = new Database(path.join(pl.dir, "audit", "audit.db"), { readonly: true });
+  const db = new Database(`${pathToFileURL(path.join(pl.dir, "audit", "audit.db")).href}?mode=ro`);
   try {
     return (db.prepare("SELECT COUNT(*) AS n FROM audit_events").get() as { n: number }).n;
   } finally {

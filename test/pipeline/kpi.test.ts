@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import Database from "better-sqlite3";
+import Database from "libsql";
 import { describe, expect, it } from "vitest";
 import { KPI_NAMES, KPI_THRESHOLDS, REASONS, round2, statusOf } from "../../pipeline/kpi/common.ts";
 import type { AuditEvent, KpiResult, LoanRow, LoanTape } from "../../pipeline/kpi/types.ts";

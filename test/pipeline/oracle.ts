@@ -1,13 +1,13 @@
 /**
  * Independent KPI oracle: the same KPIs computed by SQL in an in-memory SQLite database
- * (better-sqlite3). It shares no code with the engines: rows are inserted into a table and
+ * (libsql: SQLite itself). It shares no code with the engines: rows are inserted into a table and
  * one aggregate query computes the sums, the ratios, the zero-denominator rules and the
  * rounding (SQLite's ROUND(x, 2)). Reasons are derived from the same query's flags.
  *
  * Used by the tests (engine vs oracle), by scripts/make-golden.ts (expected values of the
  * golden fixture) and by bench/engine.ts (the aggregate query's time on the same rows).
  */
-import Database from "better-sqlite3";
+import Database from "libsql";
 import { parse } from "csv-parse/sync";
 
 export interface OracleRow {
@@ -111,7 +111,7 @@ export class SqliteOracle {
   }
   /** The one aggregate query. */
   kpis(): OracleKpis {
-    return this.agg.get() as OracleKpis;
+    return this.agg.all()[0] as OracleKpis; // all(): libsql's get() adds a _metadata field
   }
   close(): void {
     this.db.close();

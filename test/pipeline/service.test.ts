@@ -2,14 +2,15 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import Database from "better-sqlite3";
+import { pathToFileURL } from "node:url";
+import Database from "libsql";
 import { metrics, runCli, startPipeline, waitFor, writeTape, alive, type StartedPipeline } from "../support/pipeline-harness.ts";
 
 const LOG_LINE = /^(?<ts>\S+) \[(?<level>[A-Z]+)\] (?<component>[\w.-]+): /;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pipeline-svc-"));
 const readLog = (dir: string) => fs.readFileSync(path.join(dir, "logs", "pipeline.log"), "utf8").split("\n").filter(Boolean);
 const auditCount = (dir: string, requestId: string) => {
-  const db = new Database(path.join(dir, "audit", "audit.db"), { readonly: true });
+  const db = new Database(`${pathToFileURL(path.join(dir, "audit", "audit.db")).href}?mode=ro`);
   try {
     return db.prepare("SELECT event, status, request_id FROM audit_events WHERE request_id = ? ORDER BY id").all(requestId) as { event: string; status: string }[];
   } finally {

@@ -4,13 +4,14 @@
  * lookback; runs that must have audit events taken from "run finished" log lines.
  * A stand-in KPI endpoint (this file) writes the 6 events of each calculation.
  */
-import { randomUUID } from "node:crypto";
+import { spawn, spawnSync } from "node:child_process";
+import { createHash, randomUUID } from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import Database from "better-sqlite3";
+import Database from "libsql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CheckpointContext } from "../../src/checkpoint/context.js";
 import { auditRunsGenerating } from "../../src/checks/pipeline.js";
@@ -38,7 +39,11 @@ const runEvents = (run: string, ts: string, n = 6) => CALC_EVENTS.slice(0, n).ma
 const logLine = (s: number, msg: string) => `${at(s)} [INFO] run: ${msg}\n`;
 
 function config(extra: Partial<TargetConfigInput["audit"]> = {}, top: Partial<TargetConfigInput> = {}): TargetConfig {
-  return targetSchema.parse({
+  return targetSchema.parse(configInput(extra, top));
+}
+
+function configInput(extra: Partial<TargetConfigInput["audit"]> = {}, top: Partial<TargetConfigInput> = {}): TargetConfigInput {
+  return {
     stateDir,
     baseUrl: `http://127.0.0.1:${(kpi.address() as AddressInfo).port}`,
     requestTimeoutMs: 3000,
@@ -56,7 +61,7 @@ function config(extra: Partial<TargetConfigInput["audit"]> = {}, top: Partial<Ta
       ...extra,
     },
     ...top,
-  });
+  };
 }
 
 beforeAll(async () => {
@@ -171,5 +176,50 @@ describe("audit probe: UUID-keyed SQLite table, timestamp watermark", () => {
     const r = await probeAudit(t, { now: () => T0 });
     expect(r).toMatchObject({ ok: false, failure: "target" });
     if (!r.ok) expect(r.message).toMatch(/trail\/audit\.db.*seq/);
+  });
+
+  it("a writer killed before a checkpoint: its events, still in the WAL, are counted; the store is opened read-only and left as it was", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "audit-sqlite-crash-"));
+    try {
+      fs.mkdirSync(path.join(dir, "trail"));
+      const file = path.join(dir, "trail", "audit.db");
+      // A pipeline that dies with SIGKILL: its 6 events are in audit.db-wal, never checkpointed.
+      const writer = `
+        const Database = require(require.resolve("libsql", { paths: [process.cwd()] }));
+        const db = new Database(process.argv[1]);
+        db.exec("PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0; CREATE TABLE events (uid TEXT PRIMARY KEY, created_at TEXT NOT NULL, name TEXT, state TEXT, req TEXT, run TEXT) WITHOUT ROWID");
+        const ins = db.prepare("INSERT INTO events VALUES (?, ?, ?, ?, NULL, ?)");
+        for (const [i, [name, state]] of ${JSON.stringify(CALC_EVENTS)}.entries()) ins.run("e" + i, new Date().toISOString(), name, state, "run-crash");
+        process.kill(process.pid, "SIGKILL");`;
+      const w = spawnSync(process.execPath, ["-e", writer, file], { cwd: process.cwd(), encoding: "utf8" });
+      expect(w.signal, w.stderr).toBe("SIGKILL");
+      const snapshot = () => ({
+        db: createHash("sha256").update(fs.readFileSync(file)).digest("hex"),
+        wal: fs.statSync(`${file}-wal`).size,
+      });
+      const before = snapshot();
+      expect(before.wal).toBeGreaterThan(0);
+      // The probe in a process of its own, as a checkpoint runs it: a connection that could write
+      // would checkpoint the WAL into audit.db and delete it when that process exits.
+      const probe = `
+        import { probeAudit } from "./src/probes/audit.ts";
+        import { targetSchema } from "./src/config/target.ts";
+        const r = await probeAudit(targetSchema.parse(JSON.parse(process.argv[1])), { now: () => Date.now() });
+        process.stdout.write(JSON.stringify(r));`;
+      const input = JSON.stringify(configInput({ runLog: null, settleMs: 0 }, { stateDir: dir }));
+      const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", probe, input], { cwd: process.cwd(), stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      let err = "";
+      child.stdout.on("data", (d: Buffer) => (out += d));
+      child.stderr.on("data", (d: Buffer) => (err += d));
+      const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+      expect(code, err).toBe(0);
+      const r = ok(JSON.parse(out) as ProbeResult<AuditMeasurement>);
+      expect(r.totalEvents).toBe(6);
+      expect(r.sinceLastCheckpoint.runs).toEqual([{ runId: "run-crash", eventCount: 6, complete: true }]);
+      expect(snapshot()).toEqual(before);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
