@@ -12,8 +12,25 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const COMMANDS = ["checkpoint", "attest", "report", "silence"]; // as in scripts/build.mjs
 const command = process.argv[2];
+const USAGE = `usage: cutover-monitor ${COMMANDS.join("|")} [options]   (cutover-monitor COMMAND --help for its options)`;
+/** --help without a command: what each command is for (each command's own --help lists its options). */
+const HELP = `${USAGE}
+
+  checkpoint   run one checkpoint of the 24-hour checklist (--phase=NAME|auto), or a dress rehearsal (--rehearse)
+  attest       record a line only a person can do (--item ID --by NAME), or --list them
+  report       one Allure HTML report of every checkpoint so far
+  silence      mute an alert rule's notifications for a while (--rule ID --for MINUTES --by NAME --reason TEXT)
+
+Through npm: npm run checkpoint|attest|report|silence -- [options].
+
+exit codes: the command's own (checkpoint: 0 PASS or WARN, 1 FAIL, 2 could not run, 3 inconclusive;
+            the others: 0 done, 2 could not run); 2 for an unknown command.`;
+if (command === "--help" || command === "-h" || command === "help") {
+  process.stdout.write(HELP + "\n");
+  process.exit(0);
+}
 if (!COMMANDS.includes(command ?? "")) {
-  process.stderr.write(`usage: cutover-monitor ${COMMANDS.join("|")} [options]\n`);
+  process.stderr.write(`${command ? `cutover-monitor: unknown command "${command}"\n` : ""}${USAGE}\n`);
   process.exit(2);
 }
 

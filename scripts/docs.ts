@@ -12,6 +12,23 @@ import { monitorConfigSchema as configSchema } from "../src/config/resolve.js";
 import { describeCondition } from "../src/judge/alert-rules.js";
 import { PHASES } from "../specs/phase-project.js";
 
+/** --help: what it writes and the exit codes; nothing is written. */
+const HELP = `usage: npm run docs [-- --help]
+
+Regenerates docs/CHECKS.md (the check catalogue and the default alert rules) and the spec index at
+the end of specs/TRACEABILITY.md, from the code. No options.
+
+exit codes: 0 written; 1 failed (the error is printed); 2 usage.
+`;
+if (process.argv.includes("--help") || process.argv.includes("-h")) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+if (process.argv.length > 2) {
+  process.stderr.write(`docs: unexpected argument "${process.argv[2]}" (npm run docs -- --help)\n`);
+  process.exit(2);
+}
+
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const esc = (s: string) => s.replace(/\|/g, "\\|");
 const config = configSchema.parse({});

@@ -7,8 +7,30 @@ import { main, parseFlags } from "./main.js";
 
 const USAGE = 'usage: npm run attest -- --item ID --by NAME [--note TEXT] [--config FILE]   (npm run attest -- --list shows the items)';
 
+/** --help: what a person's line is, the options and the exit codes. */
+const HELP = `usage: npm run attest -- --item ID --by NAME [--note TEXT] [--config FILE]
+       npm run attest -- --list [--config FILE]
+
+Records a checklist line only a person can do (a briefing, a training, a sign-off). A line not
+recorded is WARN "awaiting sign-off" at the checkpoints, never a FAIL.
+
+  --item ID        the line's id (the config's attestations; --list shows them)
+  --by NAME        who did it
+  --note TEXT      optional: where, how, a link
+  --list           every line with who recorded it and when, or MISSING
+  --config FILE    the config file (default: cutover.config.ts)
+  --help           this text
+
+Written to <reports>/state/attestations.json and monitoring_events.log (reports: CUTOVER_REPORTS_DIR, default reports).
+
+exit codes: 0 recorded or listed; 2 could not run (usage, unknown item, configuration).`;
+
 main(async () => {
-  const values = parseFlags({ item: { type: "string" }, by: { type: "string" }, note: { type: "string" }, config: { type: "string" }, list: { type: "boolean", default: false } }, USAGE);
+  const values = parseFlags({ item: { type: "string" }, by: { type: "string" }, note: { type: "string" }, config: { type: "string" }, list: { type: "boolean", default: false }, help: { type: "boolean", default: false } }, USAGE);
+  if (values.help) {
+    process.stdout.write(HELP + "\n");
+    return 0;
+  }
   const { config } = await loadConfig({ file: values.config });
   const state = monitorState(monitorPaths(config.reportsDir));
   const recorded = (await state.attestations.load()).attestations;

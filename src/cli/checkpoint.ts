@@ -15,6 +15,12 @@ const USAGE = `usage: npm run checkpoint -- --phase=NAME|auto [--config FILE] [-
   --auto-rollback    execute the rollback command on a decision that calls for it (else: ROLLBACK RECOMMENDED)
   --force            hour0: cut over even when V2 is already active
   --verbose          vitest's own output
+  --config FILE      the config file (default: cutover.config.ts; a bad key is one line naming it, exit 2)
+  --help             this text
+
+environment: PIPELINE_PORT, PIPELINE_DIR (where the reference pipeline runs: export the same values for
+             both), CUTOVER_REPORTS_DIR (records and state, default reports), the alert channels'
+             variables (.env.example; npm run receivers starts local stand-ins and prints them)
 
 exit codes: 0 PASS or WARN; 1 FAIL (a check FAILs or the decision is HIGH/CRITICAL, or rolled back);
             2 could not run; 3 inconclusive (a check ended ERROR, none FAILs). --rehearse: the worst of its checkpoints.`;

@@ -11,8 +11,25 @@ import { main, parseFlags } from "./main.js";
 const USAGE =
   'usage: npm run silence -- --rule RULE_ID (--for MINUTES | --until ISO_TIME) --by NAME --reason TEXT [--config FILE]\n       npm run silence -- --list';
 
+/** --help: the options and the exit codes. */
+const HELP = `${USAGE} [--config FILE]
+
+Mutes an alert rule's notifications until a time; the checkpoints still track and record its state.
+
+  --rule RULE_ID     an alert rule's id (docs/CHECKS.md lists the defaults; an unknown id lists the configured ones)
+  --for MINUTES      for this many minutes from now, or
+  --until ISO_TIME   until this time (e.g. 2026-01-01T03:00:00Z)
+  --by NAME          who silenced it
+  --reason TEXT      why (recorded in monitoring_events.log)
+  --list             the active silences
+  --config FILE      the config file (default: cutover.config.ts)
+  --help             this text
+
+exit codes: 0 recorded or listed; 2 could not run (usage, unknown rule, configuration).`;
+
 main(async () => {
   const values = parseFlags({
+    help: { type: "boolean", default: false },
     rule: { type: "string" },
     for: { type: "string" },
     until: { type: "string" },
@@ -21,6 +38,10 @@ main(async () => {
     config: { type: "string" },
     list: { type: "boolean", default: false },
   }, USAGE);
+  if (values.help) {
+    process.stdout.write(HELP + "\n");
+    return 0;
+  }
   const { config } = await loadConfig({ file: values.config });
   const paths = monitorPaths(config.reportsDir);
   const judge = monitorState(paths).judge;
