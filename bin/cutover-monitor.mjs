@@ -10,7 +10,7 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const COMMANDS = ["checkpoint", "attest", "report", "silence"]; // as in scripts/build.mjs
+const COMMANDS = ["checkpoint", "attest", "report", "silence", "signoff", "verify", "ui"]; // as in scripts/build.mjs
 const command = process.argv[2];
 const USAGE = `usage: cutover-monitor ${COMMANDS.join("|")} [options]   (cutover-monitor COMMAND --help for its options)`;
 /** --help without a command: what each command is for (each command's own --help lists its options). */
@@ -18,13 +18,17 @@ const HELP = `${USAGE}
 
   checkpoint   run one checkpoint of the 24-hour checklist (--phase=NAME|auto), or a dress rehearsal (--rehearse)
   attest       record a line only a person can do (--item ID --by NAME), or --list them
-  report       one Allure HTML report of every checkpoint so far
+  report       the hourly report site, the 24-hour sign-off bundle and one Allure report per checkpoint (--serve)
   silence      mute an alert rule's notifications for a while (--rule ID --for MINUTES --by NAME --reason TEXT)
+  signoff      sign the 24-hour decision as a role (--role engineering|operations|data-quality --by NAME)
+  verify       check a sign-off bundle and the history against a public key
+  ui           the phase's specs in @vitest/ui against the live target (--phase=NAME)
 
-Through npm: npm run checkpoint|attest|report|silence -- [options].
+Through npm: npm run checkpoint|attest|report|silence|signoff|verify|ui -- [options].
 
 exit codes: the command's own (checkpoint: 0 PASS or WARN, 1 FAIL, 2 could not run, 3 inconclusive;
-            the others: 0 done, 2 could not run); 2 for an unknown command.`;
+            verify: 0 intact, 1 changed, 2 could not run; the others: 0 done, 2 could not run);
+            2 for an unknown command.`;
 if (command === "--help" || command === "-h" || command === "help") {
   process.stdout.write(HELP + "\n");
   process.exit(0);

@@ -26,6 +26,7 @@ export interface SecretEntry {
 export interface SecretSources {
   alerts?: { channels?: AlertChannelsConfigInput | AlertChannelsConfig };
   target?: { audit?: { source?: { kind?: string; connectionStringEnv?: string } } };
+  signoff?: { privateKeyEnv?: string };
 }
 
 /** Names that say "secret", whatever the config calls them. */
@@ -136,6 +137,7 @@ export function secretRegistryFromConfig(config: SecretSources = {}, env: Env = 
   }
   const audit = config.target?.audit?.source;
   if (audit?.kind === "postgres") named(audit.connectionStringEnv ?? "AUDIT_DATABASE_URL", "target.audit.source.connectionStringEnv");
+  named(config.signoff?.privateKeyEnv ?? "CUTOVER_SIGNING_KEY", "signoff.privateKeyEnv");
 
   const known = new Set(entries.map((e) => e.name));
   for (const [name, raw] of Object.entries(env)) {

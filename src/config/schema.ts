@@ -10,6 +10,7 @@ import {
   type AlertRule,
 } from "../judge/config.js";
 import { alertChannelsSchema } from "../alerts/config.js";
+import { signoffConfigSchema } from "../report/signoff-config.js";
 
 /**
  * The whole monitor configuration as written. Every section has defaults that target the bundled
@@ -24,6 +25,8 @@ export const configSchema = z.object({
   /** Link put in alerts (e.g. where CI publishes the Allure report). */
   reportUrl: z.string().optional(),
   target: targetSchema.prefault({}),
+  /** The 24-hour decision's rules and the sign-off's keys (src/report/signoff-config.ts). */
+  signoff: signoffConfigSchema.prefault({}),
   schedule: z.array(scheduledCheckpointSchema).min(1).default(() => DEFAULT_SCHEDULE),
   thresholds: thresholdsSchema.prefault({}),
   baseline: z

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { appendFile, open, rm, stat, statfs, type FileHandle } from "node:fs/promises";
 import { redactDeep } from "../secrets.js";
 import { dirname } from "node:path";
@@ -5,7 +6,7 @@ import { MonitorUserError } from "../errors.ts";
 import { withFileLock, type FileLockOptions } from "../state/file-lock.ts";
 import { boundForStorage, storeOnce, type BoundOptions } from "./bound.ts";
 import { linesBackward, linesForward, type RawLine } from "./jsonl-lines.ts";
-import type { CheckpointStore, ReadResult, SkippedLine } from "./store.ts";
+import { ChainVerifier, chainLine, unchained, type ChainStatus, type CheckpointStore, type ReadResult, type SkippedLine } from "./store.ts";
 
 /** Bytes read at a time. */
 export const CHUNK_BYTES = 64 * 1024;
@@ -106,8 +107,8 @@ export class JsonlCheckpointStore<T extends object = Record<string, unknown>> im
     let torn: { at: number; bytes: Buffer } | undefined;
     try {
       before = (await handle.stat()).size;
-      const data = Buffer.from(`${line}\n`, "utf8");
-      await this.checkSpace(data.length);
+      // The line as written, plus its chain field (76 bytes at most).
+      await this.checkSpace(Buffer.byteLength(line) + 80);
       // A torn last line (a writer killed mid-line; under the lock no live writer is mid-line) is
       // moved to <file>.torn and cut off, so every line of the history stays a whole record.
       if (before > 0 && (await this.lastByte(handle, before)) !== 0x0a) {
@@ -115,6 +116,8 @@ export class JsonlCheckpointStore<T extends object = Record<string, unknown>> im
         await handle.truncate(torn.at);
         before = torn.at;
       }
+      // The hash chain: this line names the hash of the last whole line (read under the lock).
+      const data = Buffer.from(`${chainLine(line, await this.lastLineHash(handle, before))}\n`, "utf8");
       while (written < data.length) {
         const n = await this.io.write(handle, data, written, data.length - written);
         if (n <= 0) throw Object.assign(new Error("no bytes written"), { code: "ENOSPC" });
@@ -168,6 +171,52 @@ export class JsonlCheckpointStore<T extends object = Record<string, unknown>> im
     const bytes = Buffer.alloc(size - at);
     await this.io.read(handle, bytes, 0, bytes.length, at);
     return { at, bytes };
+  }
+
+  /**
+   * SHA-256 of the file's last non-blank line (the file ends with a newline here), hashed in
+   * chunks so a long line is never held whole; null for an empty file.
+   */
+  private async lastLineHash(handle: FileHandle, size: number): Promise<string | null> {
+    let end = size;
+    // Skip the final newline and any blank lines before it.
+    const one = Buffer.alloc(1);
+    while (end > 0) {
+      await this.io.read(handle, one, 0, 1, end - 1);
+      if (one[0] !== 0x0a && one[0] !== 0x0d && one[0] !== 0x20) break;
+      end--;
+    }
+    if (end === 0) return null;
+    // Find the newline before the line, reading backwards in chunks.
+    const chunk = 64 * 1024;
+    let start = 0;
+    let pos = end;
+    search: while (pos > 0) {
+      const from = Math.max(0, pos - chunk);
+      const buf = Buffer.alloc(pos - from);
+      const n = await this.io.read(handle, buf, 0, buf.length, from);
+      for (let i = n - 1; i >= 0; i--) {
+        if (buf[i] === 0x0a) {
+          start = from + i + 1;
+          break search;
+        }
+      }
+      pos = from;
+    }
+    // The line's exact bytes up to its newline (trailing blanks of the line itself included).
+    let stop = end;
+    while (stop < size) {
+      await this.io.read(handle, one, 0, 1, stop);
+      if (one[0] === 0x0a) break;
+      stop++;
+    }
+    const hash = createHash("sha256");
+    for (let at = start; at < stop; at += chunk) {
+      const buf = Buffer.alloc(Math.min(chunk, stop - at));
+      const n = await this.io.read(handle, buf, 0, buf.length, at);
+      hash.update(buf.subarray(0, n));
+    }
+    return hash.digest("hex");
   }
 
   private async lastByte(handle: FileHandle, size: number): Promise<number | undefined> {
@@ -265,6 +314,22 @@ export class JsonlCheckpointStore<T extends object = Record<string, unknown>> im
     });
   }
 
+  /** The hash chain over the whole file (read in chunks): its head, and the first line that breaks it. */
+  async chain(): Promise<ChainStatus> {
+    return this.withSnapshot({ records: 0, head: null, unchained: 0 } as ChainStatus, async (handle, size) => {
+      const verifier = new ChainVerifier();
+      for await (const raw of linesForward(handle, size, this.lineOptions)) {
+        if (raw.text === null) {
+          // Too long to hold: hashed as the next line names it would need its bytes; counted as broken.
+          const r = verifier.result();
+          return { ...r, records: r.records + 1, broken: r.broken ?? { line: raw.line, reason: `line ${raw.line} is over ${this.lineOptions.maxLineBytes} bytes: not verified` } };
+        }
+        verifier.push(raw.text, raw.line);
+      }
+      return verifier.result();
+    });
+  }
+
   /** One line: a record, a reason to skip it, or undefined for a blank line. */
   private toRecord(raw: RawLine): { record: T } | { reason: string } | undefined {
     if (raw.text === null) return { reason: `line over ${this.lineOptions.maxLineBytes} bytes (${raw.bytes} bytes), not read` };
@@ -276,6 +341,7 @@ export class JsonlCheckpointStore<T extends object = Record<string, unknown>> im
       return { reason: raw.unterminated ? "torn last line (no newline, not valid JSON)" : `invalid JSON: ${(err as Error).message}` };
     }
     if (value === null || typeof value !== "object" || Array.isArray(value)) return { reason: "not a JSON object" };
+    value = unchained(value);
     if (!this.options.parse) return { record: value as T };
     try {
       return { record: this.options.parse(value) };

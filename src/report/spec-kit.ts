@@ -105,8 +105,13 @@ async function label(c: CheckpointContext, ctx: TestContext, spec: string, meta:
   await allure.parameter("verdict", verdict, { excluded: true });
   const cut = (s: string) => cutString(s, MAX_STORED_STRING_BYTES);
   for (const r of records) {
-    if (r.value !== null && r.value !== undefined) await allure.parameter(`${r.id} measured`, cut(`${r.value}${r.unit ? ` ${r.unit}` : ""}`), { excluded: true });
+    if (r.value !== null && r.value !== undefined) await allure.parameter(`${r.id} measured`, cut(`${typeof r.value === "number" ? roundForDisplay(r.value) : r.value}${r.unit ? ` ${r.unit}` : ""}`), { excluded: true });
     await allure.parameter(`${r.id} threshold`, cut(r.threshold), { excluded: true });
   }
   await allure.attachment("evidence.json", evidenceAttachment(records), "application/json");
+}
+
+/** A measured number as shown: 2 decimals under 100, whole above (the record keeps the full value). */
+export function roundForDisplay(v: number): number {
+  return Math.abs(v) >= 100 ? Math.round(v) : Math.round(v * 100) / 100;
 }

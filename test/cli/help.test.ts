@@ -27,7 +27,10 @@ const monitor = (command: string) => [process.execPath, "bin/cutover-monitor.mjs
 const COMMANDS: { name: string; argv: string[]; lists: (string | RegExp)[]; unknownOption?: false }[] = [
   { name: "checkpoint", argv: monitor("checkpoint"), lists: ["--phase", ...PHASE_NAMES, "auto", "--at", "--rehearse", "--json", "--auto-rollback", "--force", "--verbose", "--config", "--help", "PIPELINE_PORT", "PIPELINE_DIR", "CUTOVER_REPORTS_DIR"] },
   { name: "attest", argv: monitor("attest"), lists: ["--item", "--by", "--note", "--list", "--config", "--help"] },
-  { name: "report", argv: monitor("report"), lists: ["--help", "allure-report", "CUTOVER_REPORTS_DIR"] },
+  { name: "report", argv: monitor("report"), lists: ["--serve", "--port", "--no-allure", "--no-pdf", "--config", "--help", "allure-report", "site", "signoff", "CUTOVER_REPORTS_DIR"] },
+  { name: "signoff", argv: monitor("signoff"), lists: ["--role", "engineering", "operations", "data-quality", "--by", "--note", "--no-pdf", "--config", "--help", "CUTOVER_SIGNING_KEY"] },
+  { name: "verify", argv: monitor("verify"), lists: ["--public-key", "--history", "--config", "--help", "0 intact", "1 changed"] },
+  { name: "ui", argv: monitor("ui"), lists: ["--phase", "--port", "--open", "--config", "--help"] },
   { name: "silence", argv: monitor("silence"), lists: ["--rule", "--for", "--until", "--by", "--reason", "--list", "--config", "--help"] },
   {
     name: "pipeline",
@@ -50,7 +53,7 @@ describe("--help of every command", () => {
   it("the launcher: cutover-monitor --help names its commands and exit codes; no command or an unknown one is exit 2", async () => {
     const h = await run([process.execPath, "bin/cutover-monitor.mjs", "--help"]);
     expect(h.exitCode).toBe(0);
-    for (const c of ["checkpoint", "attest", "report", "silence", "exit codes"]) expect(h.stdout).toContain(c);
+    for (const c of ["checkpoint", "attest", "report", "silence", "signoff", "verify", "ui", "exit codes"]) expect(h.stdout).toContain(c);
     const none = await run([process.execPath, "bin/cutover-monitor.mjs"]);
     expect(none).toMatchObject({ exitCode: 2, stdout: "" });
     expect(none.stderr).toMatch(/^usage: cutover-monitor /);
