@@ -13,7 +13,7 @@ import lockfile from "proper-lockfile";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const DIST = path.join(ROOT, "dist");
-export const COMMANDS = ["checkpoint", "attest", "report", "silence", "signoff", "verify", "ui"];
+export const COMMANDS = ["checkpoint", "monitor", "attest", "report", "silence", "signoff", "verify", "ui"];
 
 export async function build({ ifStale } = {}) {
   mkdirSync(ROOT, { recursive: true });

@@ -32,6 +32,7 @@ const NO_ALERT = {
   tests: "the pipeline's own test suite; a failing test fails the checkpoint with its names",
   outliers: "outliers among the latency samples are documented (WARN); the p95 band of kpi-latency carries the latency alerts",
   health: "an unreachable endpoint is pipeline-up's fact (the pipeline-down alert); a reachable pipeline reporting itself degraded summarises failures that the error-rate and log checks measure and alert on",
+  uptime: "a summary of the watch's samples: each outage alerted in real time as pipeline-down; a FAIL (or an unmeasured WARN) is the 24-hour criterion's verdict",
 } as const;
 
 export const CATALOGUE: readonly CheckDef[] = [
@@ -100,6 +101,7 @@ export const CATALOGUE: readonly CheckDef[] = [
   { id: "error-rate-24h", title: "Error rate below target over the 24 hours", lines: ["Error Rate"], phases: ["final"], probes: ["errorRate", "latency"], unit: "%", judge: criteria.errorRate24h, alert: { none: NO_ALERT.history }, dashboard: "criteria" },
   { id: "avg-latency-24h", title: "Average latency below target over the 24 hours", lines: ["Avg Latency"], phases: ["final"], probes: ["latency"], unit: "ms", judge: criteria.avgLatency24h, alert: { none: NO_ALERT.history }, dashboard: "criteria" },
   { id: "audit-continuous", title: "Audit trail continuous over the 24 hours", lines: ["Audit Trail"], phases: ["final"], probes: ["audit"], judge: criteria.auditContinuous, alert: { none: NO_ALERT.history }, dashboard: "criteria" },
+  { id: "uptime-24h", title: "Uptime 100 % over the 24 hours (the watch's samples)", lines: ["24-hour uptime achieved", "24-hour Uptime"], phases: ["final"], probes: ["health"], unit: "%", judge: criteria.uptime24h, alert: { none: NO_ALERT.uptime }, dashboard: "criteria" },
 
   // ------------------------------------------------------------------ people (attestations, sign-off)
   ...attestations(),

@@ -31,6 +31,9 @@ import { resolvePhase } from "./due.js";
 import { redactAll } from "../secrets.js";
 import { preloadVitest, prepareSpecRun, runPhaseSpecs } from "./run-specs.js";
 import type { CheckpointContext, CheckpointRecord, CheckRecord, CutoverState, HistoryPoint, Hour1Baseline, Verdict } from "./context.js";
+import { recentMemory, type WatchCheckpointOptions } from "../monitor/checkpoint-options.js";
+import { uptimeEvidence, type UptimeEvidence } from "../monitor/uptime.js";
+import { staleHeartbeatLine } from "../monitor/heartbeat.js";
 
 export interface CheckpointOptions {
   phase: string;
@@ -42,6 +45,8 @@ export interface CheckpointOptions {
   clock?: Clock;
   /** Where human output goes (console by default). */
   print?: (text: string) => void;
+  /** Set when the watch runs this checkpoint in process (src/monitor, docs/DESIGN.md "The watch"). */
+  watch?: WatchCheckpointOptions;
 }
 
 export interface CheckpointOutcome {
@@ -108,6 +113,9 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
     ? `NO CUTOVER RECORDED: nothing anchors this ${phase} checkpoint (no cutover start for its windows, schedule slot or hour-1 baseline); run the hour0 checkpoint first, or pass --config with the reports dir that holds the cutover`
     : null;
   if (unanchored) print(unanchored);
+  // A watch followed this cutover and stopped beating: say so (the watch itself is alive when it runs us).
+  const deadWatch = opts.watch ? null : staleHeartbeatLine(path.join(paths.state, "watch-heartbeat.json"), cutover?.startedAt ?? null);
+  if (deadWatch) print(deadWatch);
   if (!opts.json) print(`cutover-monitor: ${label} (${resolved.reason}); config ${loaded.source}`);
 
   // The expected number of pipeline tests: config, or the count recorded before cutover.
@@ -141,7 +149,7 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
   const measurements: Measurements = await collect(phase, target, {
     previous,
     force: opts.force,
-    now: () => clock.now(),
+    now: opts.watch?.probeNow ?? (() => clock.now()),
     checkpoint: label,
     cutoverStartedAt: cutover?.startedAt ?? null,
     // "Monitor script output in real-time": the cutover command's lines, labelled by the command.
@@ -149,6 +157,9 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
   }, probes);
 
   const collectMs = clock.now() - collectStarted;
+  // Under time compression RSS and CPU readings go on the monitor's clock (growth per simulated hour).
+  const toClock = opts.watch?.toClock;
+  if (toClock && measurements.resources?.ok) for (const s of measurements.resources.data.samples) s.at = toClock(s.at);
 
   // hour0 records the cutover start (when the cutover ran, or when V2 was found active).
   if (phase === "hour0" && measurements.cutover?.ok) {
@@ -164,14 +175,16 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
   }
 
   const hour1 = hour1Baseline(judgeState0.baselines.hour1);
-  const context: CheckpointContext = {
+  const context: CheckpointContext & { uptime?: UptimeEvidence } = {
     config: { ...config, target },
     checkpoint: { id: checkpointId, phase, scheduledAt: resolved.scheduledAt, label, startedAt },
     measurements,
     cutover: cutover ?? null,
     baselines: { hour1: hour1 && (!cutover || hour1.recordedAt >= cutover.startedAt) ? hour1 : null },
-    history: history.filter((r) => belongsTo(r, cutover)).map(toHistoryPoint),
+    history: [...history.filter((r) => belongsTo(r, cutover)).map((r) => recentMemory(toHistoryPoint(r), opts.watch?.memorySinceMs)), ...(opts.watch?.history ?? [])],
     attestations: (await state.attestations.load()).attestations,
+    // The 24-hour uptime criterion: the watch's samples of this cutover, else the checkpoints' own probes.
+    uptime: defs.some((d) => d.id === "uptime-24h") ? await uptimeEvidence({ reportsRoot: paths.root, cutover: cutover ?? null, records: history, nowMs: clock.now() }) : undefined,
   };
   if (phase === "pre-cutover") context.alertChannels = await testAlertChannels(config);
 
@@ -264,6 +277,7 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
     rollback: acted.rollback,
     config_source: loaded.source,
     ...(unanchored ? { anchored: false, unanchored_reason: unanchored } : {}),
+    ...(opts.watch?.record ?? {}),
   };
   await store.append(record);
   await state.probes.save({ version: 1, state: measurements.state as Record<string, unknown>, cutoverStartedAt: cutover?.startedAt ?? null });

@@ -8,6 +8,7 @@ import type { CheckpointContext, HistoryPoint } from "../checkpoint/context.js";
 import { judgeBand } from "../judge/bands.js";
 import { attestation, historyAll, historyMean } from "./readiness.js";
 import { auditRunsGenerating } from "./pipeline.js";
+import type { UptimeEvidence } from "../monitor/uptime.js";
 
 /**
  * "Pipeline down / unreachable": every endpoint and the process this checkpoint tried to reach
@@ -150,4 +151,53 @@ export function avgLatency24h(c: CheckpointContext): CheckOutcome {
   const s = historyMean(c, "kpi_latency_ms", now);
   const j = judgeBand(s.mean, c.config.thresholds.kpiLatencyP95Ms);
   return { verdict: j.verdict, measured: `mean of the checkpoints' p95 latency ${fmt.ms(s.mean)} over ${s.n} checkpoints (max ${fmt.ms(s.max)})`, threshold: j.threshold, advice: "see the slow checkpoints", value: s.mean };
+}
+
+/**
+ * "24-hour Uptime: 100 %". With the watch's samples: up / (up + down) over the monitored time,
+ * with its coverage; PASS at 100 % without a monitoring gap, FAIL below 100 % (or down now), WARN
+ * when the watch was not running part of the time (a gap is never uptime). Without samples the
+ * checkpoints' own probes cover minutes of the 24 hours: WARN "not continuously measured", never
+ * a PASS. run-checkpoint puts the evidence into the context (src/monitor/uptime.ts).
+ */
+export function uptime24h(c: CheckpointContext & { uptime?: UptimeEvidence }): CheckOutcome {
+  const now = pipelineUp(c);
+  const e = c.uptime;
+  const threshold = "100 % uptime over the 24 hours, measured continuously by the watch (npm run monitor); monitoring gaps are not uptime";
+  if (!e) {
+    return { verdict: "FAIL", measured: "uptime measured nothing: no cutover recorded", threshold, advice: "run the hour0 checkpoint (or npm run monitor -- --cutover)", value: null };
+  }
+  const s = e.summary;
+  const downNow = now.verdict === "FAIL";
+  const incidents = s.incidents.length
+    ? `; ${s.incidents.length} incident(s): ${s.incidents.slice(0, 5).map((i) => `${i.start} for ${i.minutes} min${i.end ? "" : " (still down)"}`).join(", ")}`
+    : "";
+  const gaps = s.gaps.length ? `; ${s.gaps.length} monitoring gap(s), ${s.gapMinutes} min not counted (${s.gaps.slice(0, 3).map((g) => `${g.from} for ${g.minutes} min: ${g.reason}`).join("; ")})` : "";
+  const evidence = { uptime: { ...s, incidents: s.incidents.slice(0, 20), gaps: s.gaps.slice(0, 20) }, sampleEverySeconds: e.sampleEverySeconds, speed: e.speed, downNow };
+  if (s.uptimePercent === null && !downNow) {
+    return { verdict: "FAIL", measured: `uptime measured nothing since ${s.from}${gaps}`, threshold, advice: "the pipeline was never observed: run the watch (npm run monitor) or the scheduled checkpoints", value: null, evidence };
+  }
+  if (s.source === "checkpoints") {
+    return {
+      verdict: s.downMinutes > 0 || downNow ? "FAIL" : "WARN",
+      measured: `not continuously measured: no watch samples; the checkpoints' own probes cover ${s.coveragePercent} % of the time since the cutover (${s.observations} checkpoints, ${s.upMinutes} min up, ${s.downMinutes} min down)${downNow ? "; down at this checkpoint" : ""}${incidents}`,
+      threshold,
+      advice: "run the watch (npm run monitor) for the 24 hours: checkpoints alone cannot show 100 % uptime",
+      value: s.uptimePercent,
+      evidence,
+    };
+  }
+  const verdict = s.downMinutes > 0 || downNow ? "FAIL" : s.gapMinutes > 0 ? "WARN" : "PASS";
+  return {
+    verdict,
+    measured: `uptime ${s.uptimePercent ?? 0} % over ${round1(s.upMinutes + s.downMinutes)} monitored min (${s.downMinutes} min down), coverage ${s.coveragePercent} % of ${s.from} - ${s.to}, ${s.observations} observations${downNow ? "; down at this checkpoint" : ""}${incidents}${gaps}`,
+    threshold,
+    advice: verdict === "FAIL" ? "read each incident's pipeline-down alert and the pipeline log around it; the 24-hour uptime criterion is not met" : "the watch was not running for part of the 24 hours: that time is not shown as uptime (see the gaps)",
+    value: s.uptimePercent,
+    evidence,
+  };
+}
+
+function round1(v: number): number {
+  return Math.round(v * 10) / 10;
 }

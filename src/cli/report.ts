@@ -3,6 +3,7 @@
  * (reports/signoff/) and one Allure 3 report per checkpoint (reports/allure-report/), all from what
  * was recorded; `--serve` serves them on 127.0.0.1.
  */
+import { staleHeartbeatLine } from "../monitor/heartbeat.js";
 import path from "node:path";
 import { loadConfig } from "../config/load.js";
 import { UsageError } from "../errors.js";
@@ -63,6 +64,9 @@ main(async () => {
   if ("skipped" in r.bundle.pdf) out(r.bundle.pdf.skipped);
   if (r.allure) out(`allure: ${rel(path.join(r.sources.paths.root, r.allure.indexPath))} (${r.allure.generated.length} launch(es) generated, ${r.allure.reused.length} kept; ${Math.round(r.allure.ms / 100) / 10} s)`);
   for (const n of r.model.notes) out(`note: ${n}`);
+  // A watch that stopped beating mid-cutover: the hours after it were not watched.
+  const dead = staleHeartbeatLine(path.join(r.sources.paths.state, "watch-heartbeat.json"), r.sources.cutover?.startedAt ?? null);
+  if (dead) out(dead);
   if (!values.serve) return 0;
   const { url, server } = await serveDirectory(r.sources.paths.root, port);
   out(`serving ${rel(r.sources.paths.root)} on ${url}/site/index.html (sign-off: ${url}/signoff/signoff.html); Ctrl-C stops it`);

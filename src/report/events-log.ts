@@ -26,7 +26,17 @@ export interface MonitoringEvent {
     | "cutover_recorded"
     | "attestation"
     | "signoff"
-    | "silence";
+    | "silence"
+    // the watch (src/monitor/)
+    | "watch_started"
+    | "watch_stopped"
+    | "watch_finished"
+    | "monitoring_gap"
+    | "checkpoint_missed"
+    | "checkpoint_late"
+    | "checkpoint_abandoned"
+    | "scenario_fault"
+    | "monitor_down";
   severity?: string;
   [key: string]: unknown;
 }

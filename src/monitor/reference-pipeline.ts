@@ -1,0 +1,110 @@
+/**
+ * The reference pipeline under time compression: `npm run monitor -- --cutover --speed N` starts
+ * it (on PIPELINE_PORT / PIPELINE_DIR) with its run interval and supervisor delay scaled like
+ * the monitor's durations, when it is not already running at that speed; a restarted watch
+ * reattaches to the one it started. Only the reference pipeline can be sped up: a real pipeline
+ * runs in real time, so `--speed` on any other target is refused.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import type { MonitorConfig } from "../config/schema.js";
+import { PACKAGE_ROOT } from "../checkpoint/run-specs.js";
+import { MonitorUserError } from "../errors.js";
+import { pipelineIntervalFor, restartDelayFor } from "./compress.js";
+import { pidAlive } from "./watch-state.js";
+
+const CLI = path.join(PACKAGE_ROOT, "pipeline", "cli.ts");
+const TSX_LOADER = path.join(PACKAGE_ROOT, "node_modules", "tsx", "dist", "loader.mjs");
+
+/** The default target: the bundled pipeline's CLI runs the cutover, on 127.0.0.1. */
+export function isReferenceTarget(config: MonitorConfig): boolean {
+  const cmd = config.target.cutover.command;
+  const cli = cmd.find((a) => a.endsWith("cli.ts"));
+  let host = "";
+  try {
+    host = new URL(config.target.baseUrl).hostname;
+  } catch {
+    return false;
+  }
+  return !!cli && path.resolve(PACKAGE_ROOT, cli) === CLI && host === "127.0.0.1" && fs.existsSync(CLI);
+}
+
+export interface ReferencePipeline {
+  dir: string;
+  port: number;
+  intervalS: number;
+  /** Started by this call (false: reattached to a running one). */
+  started: boolean;
+  pid: number | null;
+  supervisorPid: number | null;
+  faultsEnabled: boolean;
+}
+
+function readJson<T>(file: string): T | null {
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8")) as T;
+  } catch {
+    return null;
+  }
+}
+
+function readPid(file: string): number | null {
+  try {
+    const n = Number(fs.readFileSync(file, "utf8").trim());
+    return Number.isInteger(n) && n > 0 ? n : null;
+  } catch {
+    return null;
+  }
+}
+
+async function healthy(baseUrl: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(3000) });
+    await res.arrayBuffer();
+    return res.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+/** Reattach to the reference pipeline running at this speed, or start it (V1 before a cutover). */
+export async function ensureReferencePipeline(input: { config: MonitorConfig; speed: number; beforeCutover: boolean; needFaults: boolean; print: (t: string) => void }): Promise<ReferencePipeline> {
+  const { config, speed } = input;
+  const dir = path.resolve(config.target.stateDir);
+  const port = Number(new URL(config.target.baseUrl).port || 80);
+  const intervalS = pipelineIntervalFor(speed);
+  const service = readJson<{ pid?: number; interval_s?: number; faults_enabled?: boolean; port?: number }>(path.join(dir, "service.json"));
+  const pid = readPid(path.join(dir, "pipeline.pid"));
+  const running = pid !== null && pidAlive(pid) && (await healthy(config.target.baseUrl));
+  if (running) {
+    const was = service?.interval_s;
+    if (typeof was !== "number" || Math.abs(was - intervalS) > 1e-9) {
+      throw new MonitorUserError(
+        "E_SPEED",
+        `the reference pipeline in ${dir} (port ${port}, pid ${pid}) runs with a run interval of ${was ?? "unknown"} s, not the ${intervalS} s of --speed ${speed}: stop it (npm run pipeline -- stop) or use another PIPELINE_DIR/PIPELINE_PORT`,
+      );
+    }
+    if (input.needFaults && !service?.faults_enabled) {
+      throw new MonitorUserError("E_SPEED", `the reference pipeline in ${dir} (pid ${pid}) was started without --allow-faults: a scenario cannot inject its faults; stop it (npm run pipeline -- stop) and start the watch again`);
+    }
+    input.print(`reference pipeline: reattached to pid ${pid} in ${dir} (port ${port}, run interval ${intervalS} s for x${speed})`);
+    return { dir, port, intervalS, started: false, pid, supervisorPid: readPid(path.join(dir, "supervisor.pid")), faultsEnabled: !!service?.faults_enabled };
+  }
+  const args = ["--import", `file://${TSX_LOADER}`, CLI, "start", "--dir", dir, "--port", String(port), "--interval", String(intervalS), "--allow-faults", "--supervise", "--restart-delay-ms", String(restartDelayFor(speed))];
+  if (input.beforeCutover) args.push("--version", "v1");
+  input.print(`reference pipeline: starting it in ${dir} on port ${port} (run interval ${intervalS} s = ${30} s at x${speed}, supervised, faults allowed)`);
+  const r = await execa(process.execPath, args, { cwd: PACKAGE_ROOT, reject: false, timeout: 90_000, stdin: "ignore", env: { ...process.env, PIPELINE_DIR: dir, PIPELINE_PORT: String(port) } });
+  const m = /url=(\S+) pid=(\d+)(?: supervisor_pid=(\d+))?/.exec(String(r.stdout));
+  if (r.exitCode !== 0 || !m) {
+    const why = `${String(r.stderr).trim() || String(r.stdout).trim() || (r.timedOut ? "timed out after 90 s" : `exit ${r.exitCode}`)}`.split("\n")[0];
+    throw new MonitorUserError("E_PIPELINE_START", `the reference pipeline did not start in ${dir} on port ${port}: ${why}`);
+  }
+  return { dir, port, intervalS, started: true, pid: Number(m[2]), supervisorPid: m[3] ? Number(m[3]) : null, faultsEnabled: true };
+}
+
+/** Stops the reference pipeline the watch started (its own `stop`: the supervisor, then the service). */
+export async function stopReferencePipeline(dir: string, port: number): Promise<string> {
+  const r = await execa(process.execPath, ["--import", `file://${TSX_LOADER}`, CLI, "stop", "--dir", dir, "--port", String(port)], { cwd: PACKAGE_ROOT, reject: false, timeout: 30_000, stdin: "ignore" });
+  return r.exitCode === 0 ? `reference pipeline stopped (${dir})` : `reference pipeline stop failed (exit ${r.exitCode}): ${String(r.stderr).trim().split("\n")[0]}`;
+}

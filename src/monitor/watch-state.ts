@@ -1,0 +1,110 @@
+/**
+ * What the watch keeps between its runs (kill -9 it and start it again: it resumes from here and
+ * from the history): the cutover it follows and at what speed, the reference pipeline it started,
+ * the scenario's one-shot faults already fired. Also the single-instance lock: one watch per
+ * reports directory.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { z } from "zod";
+import { monitorPaths } from "../checkpoint/paths.js";
+import { stateFile } from "../state/state-file.js";
+import { MonitorUserError } from "../errors.js";
+
+export function watchPaths(reportsDir: string) {
+  const m = monitorPaths(reportsDir);
+  return {
+    ...m,
+    /** The watch's own history: samples, checkpoints it ran, missed slots, gaps, faults. */
+    samples: path.join(m.root, "samples.jsonl"),
+    watch: path.join(m.state, "watch.json"),
+    heartbeat: path.join(m.state, "watch-heartbeat.json"),
+    lock: path.join(m.state, "watch.lock"),
+    /** The samples' probe cursors: separate from the checkpoints', so neither moves the other's windows. */
+    sampleProbes: path.join(m.state, "watch-probe-state.json"),
+  };
+}
+export type WatchPaths = ReturnType<typeof watchPaths>;
+
+const watchFileSchema = z.object({
+  version: z.literal(1),
+  /** The cutover this watch follows (null until hour0 recorded it). */
+  cutoverStartedAt: z.string().nullable(),
+  speed: z.number().positive(),
+  sampleEverySeconds: z.number().positive(),
+  scenario: z.string().nullable(),
+  /** One-shot scenario faults already fired (indices). */
+  fired: z.array(z.number().int().nonnegative()),
+  /** The reference pipeline the watch started (it stops it at the end of the watch). */
+  pipeline: z.object({ dir: z.string(), port: z.number().int(), intervalS: z.number(), supervisorPid: z.number().int().nullable(), startedAt: z.string() }).nullable(),
+  /** Each run of the watch process. */
+  sessions: z.array(z.object({ id: z.number().int(), pid: z.number().int(), startedAt: z.string(), realStartedAt: z.string() })),
+  /** Set when the watch ended (after the final checkpoint or a rollback). */
+  finished: z.object({ at: z.string(), exitCode: z.number().int(), verdict: z.string() }).nullable(),
+});
+export type WatchFile = z.infer<typeof watchFileSchema>;
+
+export function watchStateFile(p: WatchPaths) {
+  return stateFile(p.watch, watchFileSchema, (): WatchFile => ({ version: 1, cutoverStartedAt: null, speed: 1, sampleEverySeconds: 15, scenario: null, fired: [], pipeline: null, sessions: [], finished: null }));
+}
+
+/** The state file, or null when this reports dir never had a watch. */
+export async function loadWatchFile(p: WatchPaths): Promise<WatchFile | null> {
+  if (!fs.existsSync(p.watch)) return null;
+  return watchStateFile(p).load();
+}
+
+interface LockOwner {
+  pid: number;
+  host: string;
+  startedAt: string;
+}
+
+/** A pid that is alive on this host (EPERM: alive, someone else's). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Takes the single-instance lock (an exclusively created file naming this process). A lock left
+ * by a watch that died (kill -9) is taken over when its pid is gone on this host.
+ */
+export function acquireWatchLock(p: WatchPaths): () => void {
+  fs.mkdirSync(path.dirname(p.lock), { recursive: true });
+  const me: LockOwner = { pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString() };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      fs.writeFileSync(p.lock, JSON.stringify(me), { flag: "wx" });
+      return () => {
+        try {
+          const owner = JSON.parse(fs.readFileSync(p.lock, "utf8")) as LockOwner;
+          if (owner.pid === process.pid) fs.rmSync(p.lock, { force: true });
+        } catch {
+          /* already gone */
+        }
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+    let owner: LockOwner | null = null;
+    try {
+      owner = JSON.parse(fs.readFileSync(p.lock, "utf8")) as LockOwner;
+    } catch {
+      owner = null; // torn or vanished: treat as left behind
+    }
+    if (owner && owner.host === os.hostname() && owner.pid !== process.pid && pidAlive(owner.pid)) {
+      throw new MonitorUserError("E_WATCH_RUNNING", `another watch is running on ${p.root} (pid ${owner.pid}, since ${owner.startedAt}); stop it first (kill -INT ${owner.pid}) or use another CUTOVER_REPORTS_DIR`);
+    }
+    if (owner && owner.host !== os.hostname()) {
+      throw new MonitorUserError("E_WATCH_RUNNING", `${p.lock} is held by pid ${owner.pid} on host ${owner.host}; remove it only if that watch is gone`);
+    }
+    fs.rmSync(p.lock, { force: true });
+  }
+  throw new MonitorUserError("E_WATCH_RUNNING", `cannot take ${p.lock}: another watch keeps taking it`);
+}
