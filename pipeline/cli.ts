@@ -8,13 +8,16 @@ import { parseArgs } from "node:util";
 import { fetchHealth, isAlive, Logger, paths, parsePort, readActive, readJson, readPid, resolveDir, resolvePort, UsageError, errMsg, DEFAULT_INTERVAL_S, type Version } from "./service/common.ts";
 import { isRestartSpec, RESTART_FAULT_EXIT_CODE } from "./faults/faults.ts";
 import { DEFAULT_RESTART_DELAY_MS, MAX_RESTART_DELAY_MS } from "./service/supervisor.ts";
+import { CHANNEL_FLAG_NAMES, CHANNEL_FLAGS, channelOptionsFrom, DEFAULT_AZURE_ENV, DEFAULT_KEEP_RUNS, DEFAULT_SUPABASE_ENV, type ChannelOptions } from "./outputs/options.ts";
 
 const USAGE =
   "usage: pipeline <start|stop|status|serve|run-once|cutover|validate|rollback|test|fault> [--dir D] [--port P] " +
   "[--version v1|v2] [--interval S] [--input FILE] [--fault SPEC]... [--allow-faults] [--supervise [--restart-delay-ms MS]] [--junit FILE]; fault SPEC...|clear";
 
-/** --help: the usage line plus what the service options do (the contract is pipeline/CONTRACT.md). */
+/** --help: the usage line plus what the commands and options do (the contract is pipeline/CONTRACT.md). */
 const HELP = `${USAGE}
+
+The reference loan-analytics pipeline (V1 and V2, with fault injection): the monitor's default target.
 
 commands:
   start       spawn the service detached; returns after its first run (prints url=... pid=N)
@@ -24,6 +27,14 @@ commands:
   run-once    one run in-process, no server
   cutover | validate | rollback | test [--junit FILE]
   fault SPEC... | clear   switch faults at run time (needs --allow-faults at start)
+
+options of every command:
+  --dir D                 the pipeline's folder (default: PIPELINE_DIR, else .pipeline)
+  --port P                its HTTP port on 127.0.0.1 (default: PIPELINE_PORT, else the port recorded in
+                          D/service.json, else 8787)
+  --help, -h              this text
+  The monitor finds the pipeline through PIPELINE_PORT and PIPELINE_DIR only: to run one elsewhere,
+  export those two rather than passing --port/--dir, so that both see the same pipeline.
 
 service options (start, serve):
   --version v1|v2         set the active version
@@ -40,11 +51,25 @@ service options (start, serve):
   --restart-delay-ms MS   supervisor's delay before a restart (default ${DEFAULT_RESTART_DELAY_MS}, 0..${MAX_RESTART_DELAY_MS})
   --keep-faults           (serve; used by the supervisor on a restart) start with faults.json as it is
 
+output channels (start, serve, run-once; without them only the local files in outputs/ are written):
+  --azure-container NAME  also write each run to Azure Blob Storage: runs/<run_id>/ + latest.json in NAME;
+                          the connection string from the environment (${DEFAULT_AZURE_ENV}, or --azure-env VAR)
+  --supabase-schema NAME  also write each run to Supabase (PostgreSQL) tables in schema NAME, one transaction
+                          per run; the database URL from the environment (${DEFAULT_SUPABASE_ENV}, or --supabase-env VAR)
+  --supabase-tables runs=A,loans_processed=B,kpi_results=C   other table names
+  --keep-runs N           runs kept in Azure and Supabase (default ${DEFAULT_KEEP_RUNS})
+
 faults: latency:MS errors:PCT leak:MB_PER_MIN cpu:PCT nulls:PCT duplicates:PCT audit:off outputs:off
-        stale-outputs crash:S restart[:N]
+        stale-outputs crash:S restart[:N] local|azure|supabase:down|stale|partial|drift|corrupt
   restart[:N] (run-time only: \`pipeline fault restart\`): the service consumes one token from
         faults.json and exits with code ${RESTART_FAULT_EXIT_CODE}; one activation = one exit (a supervised service comes back
         with a new pid); restart:N = N exits in a row.
+
+test options: --junit FILE   also write the suite's JUnit XML to FILE
+
+exit codes: 0 done (status: up; validate: report PASS; test: the suite passed; stop: also when not running);
+            1 failed (start: did not come up; status: down; run-once: run failed; cutover, validate, rollback,
+            test, fault: failed); 2 usage (unknown command or option, bad value)
 `;
 
 const OPTIONS = {
@@ -59,18 +84,19 @@ const OPTIONS = {
   supervise: { type: "boolean" },
   "restart-delay-ms": { type: "string" },
   "keep-faults": { type: "boolean" },
+  ...CHANNEL_FLAGS,
   help: { type: "boolean", short: "h" },
 } as const;
 
 type OptName = keyof typeof OPTIONS;
 const COMMON: OptName[] = ["dir", "port", "help"];
-const SERVICE_OPTS: OptName[] = [...COMMON, "version", "interval", "input", "fault", "allow-faults"];
+const SERVICE_OPTS: OptName[] = [...COMMON, "version", "interval", "input", "fault", "allow-faults", ...CHANNEL_FLAG_NAMES];
 const ALLOWED: Record<string, OptName[]> = {
   start: [...SERVICE_OPTS, "supervise", "restart-delay-ms"],
   serve: [...SERVICE_OPTS, "supervise", "restart-delay-ms", "keep-faults"],
   stop: COMMON,
   status: COMMON,
-  "run-once": [...COMMON, "version", "input", "fault"],
+  "run-once": [...COMMON, "version", "input", "fault", ...CHANNEL_FLAG_NAMES],
   cutover: COMMON,
   validate: COMMON,
   rollback: COMMON,
@@ -126,8 +152,9 @@ async function main(argv: string[]): Promise<number> {
   for (const k of Object.keys(values) as OptName[]) if (!allowed.includes(k)) usageError(`option --${k} is not valid for "${cmd}"`);
   if (cmd !== "fault" && rest.length) usageError(`unexpected argument "${rest[0]}"`);
 
-  let dir: string, port: number, version: Version | undefined, intervalS: number | undefined, restartDelayMs: number | undefined;
+  let dir: string, port: number, version: Version | undefined, intervalS: number | undefined, restartDelayMs: number | undefined, channels: ChannelOptions;
   try {
+    channels = channelOptionsFrom(values);
     restartDelayMs = parseRestartDelay(values["restart-delay-ms"]);
     if (restartDelayMs !== undefined && !values.supervise) throw new UsageError("--restart-delay-ms needs --supervise");
     if (values["keep-faults"] && (values.fault?.length || values.supervise)) throw new UsageError("--keep-faults cannot be combined with --fault or --supervise");
@@ -149,7 +176,7 @@ async function main(argv: string[]): Promise<number> {
     case "start": {
       const { startService } = await import("./service/control.ts");
       try {
-        const s = await startService({ dir, port, version, intervalS, input, faults, allowFaults: !!values["allow-faults"], supervise: !!values.supervise, restartDelayMs });
+        const s = await startService({ dir, port, version, intervalS, input, faults, allowFaults: !!values["allow-faults"], supervise: !!values.supervise, restartDelayMs, channels });
         process.stdout.write(`url=${s.url} pid=${s.pid}${s.supervisorPid !== undefined ? ` supervisor_pid=${s.supervisorPid}` : ""}\n`);
         if (s.health.last_run?.result === "failure") process.stderr.write(`warning: first run failed: ${s.health.last_run.error ?? "unknown"}\n`);
         return 0;
@@ -168,12 +195,12 @@ async function main(argv: string[]): Promise<number> {
       }
       if (values.supervise) {
         const { supervise } = await import("./service/supervisor.ts");
-        return supervise({ dir, port, version, intervalS, input, faults, allowFaults: !!values["allow-faults"], restartDelayMs, echo: true });
+        return supervise({ dir, port, version, intervalS, input, faults, allowFaults: !!values["allow-faults"], restartDelayMs, echo: true, channels });
       }
       const { serve } = await import("./service/server.ts");
       let svc;
       try {
-        svc = await serve({ dir, port, version, intervalS: intervalS ?? DEFAULT_INTERVAL_S, input, faults, allowFaults: !!values["allow-faults"], echo: true, keepFaults: !!values["keep-faults"] });
+        svc = await serve({ dir, port, version, intervalS: intervalS ?? DEFAULT_INTERVAL_S, input, faults, allowFaults: !!values["allow-faults"], echo: true, keepFaults: !!values["keep-faults"], channels });
       } catch (e) {
         new Logger(p.log).log("CRITICAL", "service", "service could not start", { error: errMsg(e), port });
         process.stderr.write(`pipeline serve: ${errMsg(e)}\n`);
@@ -220,9 +247,17 @@ async function main(argv: string[]): Promise<number> {
       const fr = new FaultRuntime(faults.length > 0, p.faults);
       fr.apply(faults);
       let store: InstanceType<typeof AuditStore> | undefined;
-      const s = runOnce({ p, log, version: version ?? readActive(p).version, input: inp, faults: fr, audit: () => (store ??= new AuditStore(p.auditDb)), seq: 1 });
+      const { RemoteChannels } = await import("./outputs/channels.ts");
+      let remote;
+      try {
+        remote = RemoteChannels.from(channels);
+      } catch (e) {
+        usageError(errMsg(e));
+      }
+      const s = await runOnce({ p, log, version: version ?? readActive(p).version, input: inp, faults: fr, audit: () => (store ??= new AuditStore(p.auditDb)), seq: 1, channels: remote });
       fr.stop();
       store?.close();
+      await remote.close();
       process.stdout.write(JSON.stringify(s, null, 2) + "\n");
       return s.result === "success" ? 0 : 1;
     }

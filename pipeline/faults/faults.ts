@@ -18,6 +18,10 @@
  * - outputs:off         writing outputs fails -> the run fails with an ERROR line
  * - stale-outputs       runs succeed but outputs are not rewritten
  * - crash:SECONDS       the process kills itself (SIGKILL) SECONDS after the fault is applied
+ * - local|azure|supabase:MODE  one output channel only (pipeline/outputs/): down (its write fails,
+ *                       a WARN line, the run and the other channels go on), stale (not written, no
+ *                       line), partial (half the rows), drift (one KPI differs), corrupt (one row with a
+ *                       negative amount whose buckets no longer add up). The manifest stays the run's own.
  * - restart[:N]         a token consumed on use: the service process that applies it first rewrites
  *                       faults.json with the token used up (restart:N -> restart:N-1, restart:1 and
  *                       restart -> removed), then exits with RESTART_FAULT_EXIT_CODE. So one
@@ -42,9 +46,16 @@ export interface FaultSet {
   outputsOff?: boolean;
   staleOutputs?: boolean;
   crashAfterS?: number;
+  /** Faults of one output channel each (local:partial, azure:down, ...). */
+  channels?: Partial<Record<OutputChannel, ChannelFault>>;
   /** Pending restart tokens (restart = restart:1). */
   restartCount?: number;
 }
+
+export const OUTPUT_CHANNELS = ["local", "azure", "supabase"] as const;
+export type OutputChannel = (typeof OUTPUT_CHANNELS)[number];
+export const CHANNEL_FAULTS = ["down", "stale", "partial", "drift", "corrupt"] as const;
+export type ChannelFault = (typeof CHANNEL_FAULTS)[number];
 
 /** Exit code of a service process that consumed a restart token (a failure, so a supervisor restarts it). */
 export const RESTART_FAULT_EXIT_CODE = 1;
@@ -100,6 +111,12 @@ export function parseFaultSpec(spec: string, into: FaultSet = {}): FaultSet {
     case "crash":
       into.crashAfterS = num(spec, value, 0, 86_400);
       break;
+    case "local":
+    case "azure":
+    case "supabase":
+      if (!CHANNEL_FAULTS.includes(value as ChannelFault)) throw new FaultSpecError(`invalid fault "${spec}": expected ${name}:${CHANNEL_FAULTS.join("|")}`);
+      into.channels = { ...into.channels, [name]: value as ChannelFault };
+      break;
     case "restart": {
       const n = value === undefined ? 1 : num(spec, value, 1, MAX_RESTART_TOKENS);
       if (!Number.isInteger(n)) throw new FaultSpecError(`invalid fault "${spec}": restart takes a whole number of restarts`);
@@ -108,7 +125,7 @@ export function parseFaultSpec(spec: string, into: FaultSet = {}): FaultSet {
     }
     default:
       throw new FaultSpecError(
-        `unknown fault "${spec}" (latency:MS errors:PCT leak:MB_PER_MIN cpu:PCT nulls:PCT duplicates:PCT audit:off outputs:off stale-outputs crash:S restart[:N])`,
+        `unknown fault "${spec}" (latency:MS errors:PCT leak:MB_PER_MIN cpu:PCT nulls:PCT duplicates:PCT audit:off outputs:off stale-outputs crash:S restart[:N] local|azure|supabase:down|stale|partial|drift|corrupt)`,
       );
   }
   return into;

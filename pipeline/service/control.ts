@@ -3,6 +3,7 @@ import fs from "node:fs";
 import { spawn } from "node:child_process";
 import { pathToFileURL } from "node:url";
 import { isRestartSpec, parseFaultSpec, readFaultsFile, writeFaultsFile, FaultSpecError } from "../faults/faults.ts";
+import { channelArgs, missingSecrets, type ChannelOptions } from "../outputs/options.ts";
 import {
   CLI_PATH,
   PROJECT_ROOT,
@@ -33,6 +34,8 @@ export interface StartOptions {
   supervise?: boolean;
   /** Supervisor's delay before a restart (default 500 ms). */
   restartDelayMs?: number;
+  /** Output channels besides the local files (pipeline/outputs/options.ts). */
+  channels?: ChannelOptions;
 }
 
 export interface Started {
@@ -60,6 +63,9 @@ export async function startService(o: StartOptions): Promise<Started> {
     }
   }
   rejectRestartFlag(o.faults);
+  // A channel without its secret would fail every run: refuse to start instead.
+  const missing = o.channels ? missingSecrets(o.channels) : [];
+  if (missing.length) throw new UsageError(missing.join("; "));
   const existing = readPid(p);
   if (existing && isAlive(existing)) throw new Error(`already running: pid=${existing} (state dir ${o.dir}); stop it first`);
   const existingSup = readPid(p, p.supervisorPid);
@@ -78,6 +84,7 @@ export async function startService(o: StartOptions): Promise<Started> {
   if (o.input) args.push("--input", o.input);
   for (const f of o.faults) args.push("--fault", f);
   if (o.allowFaults) args.push("--allow-faults");
+  args.push(...channelArgs(o.channels));
   const out = fs.openSync(p.serveOut, "a");
   const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, detached: true, stdio: ["ignore", out, out], env: process.env });
   fs.closeSync(out);

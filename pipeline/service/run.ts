@@ -9,6 +9,8 @@ import { parseTapeCsv, rowsFromTape } from "../tape/parse.ts";
 import { generateCsv } from "../tape/generate.ts";
 import type { AuditStore } from "../audit/store.ts";
 import { evenHit, type FaultRuntime } from "../faults/faults.ts";
+import type { ChannelResult, RemoteChannels } from "../outputs/channels.ts";
+import { buildOutput, forChannel, toCsv } from "../outputs/publish.ts";
 import {
   DEFAULT_INPUT_ROWS,
   DEFAULT_INPUT_SEED,
@@ -35,6 +37,8 @@ export interface RunSummary {
   phases: { name: PhaseName; status: "success" | "failure" | "skipped"; duration_ms: number }[];
   rows_in: number;
   rows_out: number;
+  /** What each output channel got (local always; azure, supabase when configured). */
+  channels?: Record<string, ChannelResult>;
 }
 
 export interface RunContext {
@@ -47,6 +51,8 @@ export interface RunContext {
   audit?: () => AuditStore | undefined;
   onAuditWritten?: (n: number) => void;
   seq: number;
+  /** Azure Blob Storage and Supabase, when configured (pipeline/outputs/). */
+  channels?: RemoteChannels;
 }
 
 export function makeRunId(seq: number, d = new Date()): string {
@@ -64,18 +70,18 @@ export function ensureDefaultInput(p: Paths, input: string): void {
 export const PROCESSED_COLUMNS = [...TAPE_COLUMNS, "par30_usd"] as const;
 
 /**
- * The processed rows as CSV, with the data faults applied:
+ * The processed rows, with the data faults applied:
  * nulls -> the hit rows get an empty total_receivable_usd; duplicates -> the hit rows are written
  * again (the clean row), so exactly floor(rows*p/100) null rows and floor(rows*q/100) repeated loan_ids.
  */
-export function processedCsv(tape: LoanTape, nullsPercent = 0, duplicatesPercent = 0): { csv: string; rowsOut: number } {
+export function processedRows(tape: LoanTape, nullsPercent = 0, duplicatesPercent = 0): string[][] {
   const c = tape.columns;
-  const lines: string[] = [PROCESSED_COLUMNS.join(",")];
+  const rows: string[][] = [];
   for (let i = 0; i < tape.rows; i++) {
     const par30 = c.dpd_30_60_usd[i]! + c.dpd_60_90_usd[i]! + c.dpd_90_plus_usd[i]!;
     const nul = nullsPercent > 0 && evenHit(i + 1, nullsPercent);
     const fields = [
-      csvField(tape.loanIds[i]!),
+      tape.loanIds[i]!,
       String(c.total_receivable_usd[i]),
       String(c.dpd_0_7_usd[i]),
       String(c.dpd_7_30_usd[i]),
@@ -86,17 +92,17 @@ export function processedCsv(tape: LoanTape, nullsPercent = 0, duplicatesPercent
       String(c.total_eligible_usd[i]),
       String(Math.round(par30 * 100) / 100),
     ];
-    const clean = fields.join(",");
-    if (nul) fields[1] = "";
-    lines.push(nul ? fields.join(",") : clean);
+    rows.push(nul ? [fields[0]!, "", ...fields.slice(2)] : fields);
     // the duplicate is the clean row again, so null and duplicate counts stay independent
-    if (duplicatesPercent > 0 && evenHit(i + 1, duplicatesPercent)) lines.push(clean);
+    if (duplicatesPercent > 0 && evenHit(i + 1, duplicatesPercent)) rows.push(fields);
   }
-  return { csv: lines.join("\n") + "\n", rowsOut: lines.length - 1 };
+  return rows;
 }
 
-function csvField(s: string): string {
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+/** The processed rows as CSV (see processedRows). */
+export function processedCsv(tape: LoanTape, nullsPercent = 0, duplicatesPercent = 0): { csv: string; rowsOut: number } {
+  const rows = processedRows(tape, nullsPercent, duplicatesPercent);
+  return { csv: toCsv(PROCESSED_COLUMNS, rows), rowsOut: rows.length };
 }
 
 export function kpiValues(k: KpiResult): Record<string, number> {
@@ -117,7 +123,7 @@ class PhaseFailure extends Error {
   }
 }
 
-export function runOnce(ctx: RunContext): RunSummary {
+export async function runOnce(ctx: RunContext): Promise<RunSummary> {
   const { p, log, version, faults } = ctx;
   const f = faults?.active ?? {};
   const started = new Date();
@@ -138,15 +144,16 @@ export function runOnce(ctx: RunContext): RunSummary {
 
   let tape: LoanTape | undefined;
   let inputText = "";
-  let processed = "";
+  let processed: string[][] = [];
   let kpis: KpiResult | undefined;
   const outputs: { path: string; sha256: string; bytes: number }[] = [];
+  let manifestWritten = false;
 
-  const phase = (name: PhaseName, fn: () => "success" | "skipped" | void) => {
+  const phase = async (name: PhaseName, fn: () => "success" | "skipped" | void | Promise<"success" | "skipped" | void>) => {
     const t0 = performance.now();
     let status: "success" | "skipped" = "success";
     try {
-      status = fn() ?? "success";
+      status = (await fn()) ?? "success";
     } catch (e) {
       const ms = Math.round((performance.now() - t0) * 1000) / 1000;
       summary.phases.push({ name, status: "failure", duration_ms: ms });
@@ -159,7 +166,7 @@ export function runOnce(ctx: RunContext): RunSummary {
   };
 
   try {
-    phase("ingestion", () => {
+    await phase("ingestion", () => {
       if (!fs.existsSync(ctx.input)) throw new Error(`input tape not found: ${ctx.input}`);
       inputText = fs.readFileSync(ctx.input, "utf8");
       try {
@@ -169,12 +176,11 @@ export function runOnce(ctx: RunContext): RunSummary {
       }
       summary.rows_in = tape.rows;
     });
-    phase("transformation", () => {
-      const r = processedCsv(tape!, f.nullsPercent, f.duplicatesPercent);
-      processed = r.csv;
-      summary.rows_out = r.rowsOut;
+    await phase("transformation", () => {
+      processed = processedRows(tape!, f.nullsPercent, f.duplicatesPercent);
+      summary.rows_out = processed.length;
     });
-    phase("calculation", () => {
+    await phase("calculation", () => {
       if (faults?.nextRunFails()) throw new Error(`injected failure (fault errors:${f.errorsPercent})`);
       if (version === "v1") {
         kpis = calculateKpisV1(rowsFromTape(tape!));
@@ -189,23 +195,39 @@ export function runOnce(ctx: RunContext): RunSummary {
         }
       }
     });
-    phase("output", () => {
+    await phase("output", async () => {
       if (f.outputsOff) throw new Error(`output channel unavailable: cannot write ${p.outputs} (fault outputs:off)`);
       if (f.staleOutputs) return "skipped";
-      const kpiDoc = {
-        run_id: runId,
+      const out = buildOutput({
+        runId,
         version,
-        generated_at: new Date().toISOString(),
-        rows: tape!.rows,
+        generatedAt: new Date().toISOString(),
+        header: PROCESSED_COLUMNS,
+        rows: processed,
+        inputRows: tape!.rows,
         kpis: kpiValues(kpis!),
-      };
-      const kpiText = JSON.stringify(kpiDoc, null, 2) + "\n";
-      writeFileAtomic(p.processed, processed);
-      writeFileAtomic(p.kpis, kpiText);
-      outputs.push(
-        { path: "outputs/kpis.json", sha256: sha256(kpiText), bytes: Buffer.byteLength(kpiText) },
-        { path: "outputs/loans_processed.csv", sha256: sha256(processed), bytes: Buffer.byteLength(processed) },
-      );
+        input: { path: ctx.input, sha256: sha256(inputText), rows: summary.rows_in },
+      });
+      outputs.push(...out.manifest.outputs.map((o) => ({ path: o.path, sha256: o.sha256, bytes: o.bytes })));
+      // V2: the manifest first, so a reader that finds the run's KPI file finds its manifest too.
+      if (version === "v2") {
+        writeJsonAtomic(path.join(runDir, "manifest.json"), out.manifest);
+        manifestWritten = true;
+      }
+      const channels: Record<string, ChannelResult> = {};
+      const lf = f.channels?.local;
+      if (lf === "down") {
+        channels.local = "failed: local output channel unavailable (fault local:down)";
+        log.warn("output", "local output channel write failed", { run_id: runId, channel: "local", error: "unavailable (fault local:down)" });
+      } else if (lf === "stale") channels.local = "skipped";
+      else {
+        const d = forChannel(out, lf);
+        writeFileAtomic(p.processed, d.rowsCsv);
+        writeFileAtomic(p.kpis, d.kpiText);
+        channels.local = "written";
+      }
+      if (ctx.channels) Object.assign(channels, await ctx.channels.publish(out, f.channels, log));
+      summary.channels = channels;
     });
     // stale-outputs hides itself in the summary, as a silently stuck writer would.
     for (const ph of summary.phases) if (ph.status === "skipped") ph.status = "success";
@@ -219,7 +241,7 @@ export function runOnce(ctx: RunContext): RunSummary {
   summary.duration_ms = finished.getTime() - started.getTime();
   try {
     writeJsonAtomic(path.join(runDir, "summary.json"), summary);
-    if (version === "v2") {
+    if (version === "v2" && !manifestWritten) {
       writeJsonAtomic(path.join(runDir, "manifest.json"), {
         run_id: runId,
         input: { path: ctx.input, sha256: sha256(inputText), rows: summary.rows_in },

@@ -22,6 +22,8 @@ import {
   type Version,
 } from "./common.ts";
 import { ensureDefaultInput, runOnce, type RunSummary } from "./run.ts";
+import { RemoteChannels } from "../outputs/channels.ts";
+import type { ChannelOptions } from "../outputs/options.ts";
 
 export const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
@@ -40,6 +42,8 @@ export interface ServeOptions {
    * the faults switched on at run time stay on, and a consumed restart token stays consumed).
    */
   keepFaults?: boolean;
+  /** Output channels besides the local files (Azure Blob Storage, Supabase). */
+  channels?: ChannelOptions;
 }
 
 class HttpError extends Error {
@@ -126,6 +130,7 @@ export async function serve(opts: ServeOptions): Promise<{ close: () => Promise<
   else if (!fs.existsSync(p.active)) writeActive(p, "v1");
   const input = opts.input ?? p.defaultInput;
   ensureDefaultInput(p, input);
+  const channels = RemoteChannels.from(opts.channels);
 
   let version: Version = readActive(p).version;
   let activeRaw = fs.readFileSync(p.active, "utf8");
@@ -282,18 +287,22 @@ export async function serve(opts: ServeOptions): Promise<{ close: () => Promise<
 
   // ---- run loop: the next run starts `interval` after the previous one finished
   let runTimer: NodeJS.Timeout | undefined;
+  let inFlight: Promise<void> | undefined;
   const doRun = () => {
     if (closed) return;
-    try {
-      lastRun = runOnce({ p, log, version, input, faults: faultsEnabled ? faults : undefined, audit, onAuditWritten: (n) => auditEvents.inc(n), seq: ++seq });
-      runsTotal.inc({ result: lastRun.result });
-    } catch (e) {
-      log.error("run", "run crashed", { error: errMsg(e) });
-      runsTotal.inc({ result: "failure" });
-    }
-    if (!closed) runTimer = setTimeout(doRun, Math.max(10, opts.intervalS * 1000));
+    inFlight = (async () => {
+      try {
+        lastRun = await runOnce({ p, log, version, input, faults: faultsEnabled ? faults : undefined, audit, onAuditWritten: (n) => auditEvents.inc(n), seq: ++seq, channels });
+        runsTotal.inc({ result: lastRun.result });
+      } catch (e) {
+        log.error("run", "run crashed", { error: errMsg(e) });
+        runsTotal.inc({ result: "failure" });
+      }
+      if (!closed) runTimer = setTimeout(doRun, Math.max(10, opts.intervalS * 1000));
+    })();
   };
   runTimer = setTimeout(doRun, 0);
+  if (channels.names.length) log.info("service", "output channels", { channels: ["local", ...channels.names].join(","), writers: channels.writers.map((w) => w.describe()).join(" ") });
 
   const close = async () => {
     if (closed) return;
@@ -301,6 +310,9 @@ export async function serve(opts: ServeOptions): Promise<{ close: () => Promise<
     clearTimeout(runTimer);
     clearInterval(versionTimer);
     faults.stop();
+    // a run writing to a remote channel finishes first (its transaction, its upload)
+    await inFlight?.catch(() => undefined);
+    await channels.close();
     await new Promise<void>((r) => {
       server.close(() => r());
       server.closeAllConnections();

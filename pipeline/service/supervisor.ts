@@ -23,6 +23,7 @@
 import fs from "node:fs";
 import { spawn, type ChildProcess } from "node:child_process";
 import { pathToFileURL } from "node:url";
+import { channelArgs, type ChannelOptions } from "../outputs/options.ts";
 import { CLI_PATH, Logger, PROJECT_ROOT, TSX_LOADER, errMsg, paths, readPid, writeFileAtomic, type Version } from "./common.ts";
 
 export const DEFAULT_RESTART_DELAY_MS = 500;
@@ -43,6 +44,8 @@ export interface SuperviseOptions {
   restartDelayMs?: number;
   /** Also print the supervisor's log lines on stdout. */
   echo?: boolean;
+  /** Output channels besides the local files, passed on to every (re)start of the service. */
+  channels?: ChannelOptions;
 }
 
 /** The `serve` command line of the supervised service; a restart keeps the state dir's run-time state. */
@@ -54,6 +57,7 @@ export function serviceArgs(o: SuperviseOptions, restart: boolean): string[] {
   if (restart) args.push("--keep-faults");
   else for (const f of o.faults) args.push("--fault", f);
   if (o.allowFaults || o.faults.length > 0) args.push("--allow-faults");
+  args.push(...channelArgs(o.channels));
   return args;
 }
 

@@ -10,14 +10,20 @@ describe(tasks, () => {
   line("Compare metrics to Hour 1 baseline", "extended.vs-hour1", "vs-hour1-baseline", { kind: "task" });
   line("Check for memory leaks (memory should be stable)", "extended.memory-leak", "memory-growth", { kind: "task", severity: "critical" });
   line("Review all logs since cutover", "extended.logs-since-cutover", "log-errors-since-cutover", { kind: "task" });
-  line("Verify data quality (null counts, duplicates)", "extended.data-quality", "data-quality", { kind: "task", severity: "critical" });
-  line("Test output channels (local, Azure, Supabase): local", "extended.output-local", "output-local", { kind: "task" });
+  line("Verify data quality (null counts, duplicates)", "extended.data-quality", ["data-quality", "data-quality-azure", "data-quality-supabase", "output-reconciliation"], { kind: "task", severity: "critical" });
+  // One line per channel: a channel that is not configured says N/A ("not configured"), never PASS.
+  line("Test output channels (local, Azure, Supabase): local", "extended.output-local", ["output-local", "data-quality"], { kind: "task" });
+  line("Test output channels (local, Azure, Supabase): Azure", "extended.output-azure", ["output-azure", "data-quality-azure"], { kind: "task" });
+  line("Test output channels (local, Azure, Supabase): Supabase", "extended.output-supabase", ["output-supabase", "data-quality-supabase"], { kind: "task" });
+  line("Test output channels (local, Azure, Supabase): the same run reconciled across channels", "extended.output-reconciliation", "output-reconciliation", { kind: "task" });
 });
 
 describe(criteria, () => {
   line("All metrics stable within 5% of baseline", "extended.within-5pct", "vs-hour1-baseline", { kind: "success-criterion" });
   line("No memory growth pattern detected", "extended.no-memory-growth", "memory-growth", { kind: "success-criterion" });
   line("All output channels functional: local", "extended.outputs-functional", "output-local", { kind: "success-criterion" });
+  line("All output channels functional: Azure", "extended.outputs-functional.azure", "output-azure", { kind: "success-criterion" });
+  line("All output channels functional: Supabase", "extended.outputs-functional.supabase", "output-supabase", { kind: "success-criterion" });
   line("Zero critical errors", "extended.zero-critical", "log-critical", { kind: "success-criterion" });
 });
 

@@ -17,6 +17,7 @@ describe(tasks, () => {
 
 describe(criteria, () => {
   line("All metrics stable", "final.metrics-stable", "vs-hour1-baseline", { kind: "success-criterion" });
+  line("24-hour uptime achieved", "final.uptime", "uptime-24h", { kind: "success-criterion" });
   line("Zero unplanned errors", "final.zero-errors", "log-errors-since-cutover", { kind: "success-criterion" });
   line(
     "System ready for steady-state operations",
@@ -38,16 +39,19 @@ describe(stabilityPhase, () => {
   line("Extended stability confirmed (16 hours)", "final.h8-24.stability", "stability-8-24", { kind: "completion" });
   line("All metrics stable and consistent", "final.h8-24.memory-stable", "memory-stable", { kind: "completion" });
   line("Zero memory leaks detected", "final.h8-24.no-leaks", "memory-growth", { kind: "completion" });
-  line("Data quality maintained", "final.h8-24.data-quality", "data-quality", { kind: "completion" });
+  line("Data quality maintained", "final.h8-24.data-quality", ["data-quality", "data-quality-azure", "data-quality-supabase", "output-reconciliation"], { kind: "completion" });
   line("All output channels functional: local", "final.h8-24.outputs", "output-local", { kind: "completion" });
+  line("All output channels functional: Azure", "final.h8-24.outputs.azure", "output-azure", { kind: "completion" });
+  line("All output channels functional: Supabase", "final.h8-24.outputs.supabase", "output-supabase", { kind: "completion" });
 });
 
 describe(week4, () => {
+  line("24-hour Uptime: target 100%", "final.week4.uptime", "uptime-24h", { kind: "completion", severity: "critical" });
   line("Error Rate: target <0.1%", "final.week4.error-rate", "error-rate-24h", { kind: "completion", severity: "critical" });
   line("Avg Latency: target <100ms", "final.week4.avg-latency", "avg-latency-24h", { kind: "completion", severity: "critical" });
   line("Memory Stable: ±10%", "final.week4.memory", "memory-stable", { kind: "completion" });
   line("Audit Trail: Continuous", "final.week4.audit", "audit-continuous", { kind: "completion", severity: "critical" });
-  line("Data Quality: 100%", "final.week4.data-quality", "data-quality", { kind: "completion", severity: "critical" });
+  line("Data Quality: 100%", "final.week4.data-quality", ["data-quality", "data-quality-azure", "data-quality-supabase", "output-reconciliation"], { kind: "completion", severity: "critical" });
   line("All Tests Passing: 29/29", "final.week4.tests", "test-suite", { kind: "completion", severity: "critical" });
   line("KPI calculations verified on golden data", "final.week4.kpi", "kpi-golden", { kind: "completion" });
 });

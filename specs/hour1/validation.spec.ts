@@ -24,7 +24,7 @@ describe(criteria, () => {
 /** The dashboard's five lines, each verified by the monitor itself, not by the pipeline's report. */
 describe(dashboard, () => {
   line("KPI Calculations: PASS", "hour1.dashboard.kpi", "kpi-golden", { kind: "dashboard" });
-  line("Data Integrity: PASS", "hour1.dashboard.data-integrity", ["data-quality", "output-local"], { kind: "dashboard" });
+  line("Data Integrity: PASS", "hour1.dashboard.data-integrity", ["data-quality", "data-quality-azure", "data-quality-supabase", "output-reconciliation", "output-local", "output-azure", "output-supabase"], { kind: "dashboard" });
   line("Performance: PASS", "hour1.dashboard.performance", ["kpi-latency", "memory", "cpu"], { kind: "dashboard" });
   line("Error Handling: PASS", "hour1.dashboard.error-handling", "error-rate", { kind: "dashboard" });
   line("Audit Trail: PASS", "hour1.dashboard.audit", ["audit-own-calculation", "audit-events"], { kind: "dashboard" });

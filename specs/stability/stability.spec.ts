@@ -12,8 +12,9 @@ describe(tasks, () => {
   line("Scan logs for warnings/errors", "stability.log-scan", "log-scan", { kind: "task" });
   line("Verify audit trail events generated", "stability.audit-events", "audit-events", { kind: "task", severity: "critical" });
   // Data quality is cheap and is checked at every checkpoint after hour 0, so that nulls written
-  // at 01:30 are caught at 02:00, not at the first extended checkpoint.
-  line("Verify data quality (null counts, duplicates)", "stability.data-quality", ["data-quality", "output-local"], { kind: "task", severity: "critical" });
+  // at 01:30 are caught at 02:00, not at the first extended checkpoint: every configured output
+  // channel (local, Azure, Supabase), its freshness, and the channels reconciled.
+  line("Verify data quality (null counts, duplicates)", "stability.data-quality", ["data-quality", "data-quality-azure", "data-quality-supabase", "output-reconciliation", "output-local", "output-azure", "output-supabase"], { kind: "task", severity: "critical" });
 });
 
 describe(criteria, () => {

@@ -12,6 +12,7 @@ import * as metrics from "../checks/metrics.js";
 import * as pipeline from "../checks/pipeline.js";
 import * as readiness from "../checks/readiness.js";
 import * as criteria from "../checks/criteria.js";
+import * as outputs from "../checks/outputs.js";
 
 const AFTER_CUTOVER: PhaseName[] = ["hour1", "stability", "extended", "day", "final"];
 const MEASURED: PhaseName[] = ["pre-cutover", ...AFTER_CUTOVER];
@@ -65,8 +66,15 @@ export const CATALOGUE: readonly CheckDef[] = [
   // ------------------------------------------------------------------ data
   { id: "kpi-golden", title: "KPI calculations verified on golden data", lines: ["Verify KPI calculations on test data", "Verify all KPI calculations", "KPI Calculations: PASS"], phases: ["hour1", "day", "final"], probes: ["latency"], judge: pipeline.kpiGolden, alert: { rule: "data-quality-issue" }, dashboard: "kpi" },
   { id: "kpi-ranges", title: "KPI values in expected ranges", lines: ["KPI values in expected ranges", "All metrics within acceptable range"], phases: ["hour1", "day"], probes: ["latency"], judge: pipeline.kpiRanges, alert: { none: NO_ALERT.business }, dashboard: "kpi" },
-  { id: "data-quality", title: "Output data quality: nulls, duplicates, columns, reconciliation with the input", lines: ["Verify data quality (null counts, duplicates)", "Check data integrity", "Data quality maintained", "Data Quality"], phases: AFTER_CUTOVER, probes: ["dataQuality"], judge: pipeline.dataQuality, alert: { rule: "data-quality-issue" }, dashboard: "integrity" },
+  // Output channels: per channel one check of what it holds (data quality) and one of whether it
+  // works (down or stale); the reconciliation judges only the channels right on their own.
+  { id: "data-quality", title: "Output data quality, local channel: schema, nulls, duplicates, values, completeness, KPIs", lines: ["Verify data quality (null counts, duplicates)", "Check data integrity", "Data quality maintained", "Data Quality"], phases: AFTER_CUTOVER, probes: ["dataQuality"], unit: "%", judge: pipeline.dataQuality, alert: { rule: "data-quality-issue" }, dashboard: "integrity" },
+  { id: "data-quality-azure", title: "Output data quality, Azure Blob Storage channel: schema, nulls, duplicates, values, completeness, KPIs", lines: ["Verify data quality (null counts, duplicates)", "Check data integrity", "Data quality maintained", "Data Quality"], phases: AFTER_CUTOVER, probes: ["dataQuality"], unit: "%", judge: (c) => outputs.channelDataQuality(c, "azure"), alert: { rule: "data-quality-issue" }, dashboard: "integrity" },
+  { id: "data-quality-supabase", title: "Output data quality, Supabase channel: schema, nulls, duplicates, values, completeness, KPIs", lines: ["Verify data quality (null counts, duplicates)", "Check data integrity", "Data quality maintained", "Data Quality"], phases: AFTER_CUTOVER, probes: ["dataQuality"], unit: "%", judge: (c) => outputs.channelDataQuality(c, "supabase"), alert: { rule: "data-quality-issue" }, dashboard: "integrity" },
+  { id: "output-reconciliation", title: "Output channels reconciled: the same run's rows, keys, column checksums and KPIs equal in every channel", lines: ["Test output channels (local, Azure, Supabase)", "Data quality maintained", "Data Quality"], phases: AFTER_CUTOVER, probes: ["dataQuality"], judge: outputs.outputReconciliation, alert: { rule: "data-quality-issue" }, dashboard: "integrity" },
   { id: "output-local", title: "Local output channel written recently and readable", lines: ["Test output channels (local, Azure, Supabase)", "All output channels functional"], phases: AFTER_CUTOVER, probes: ["dataQuality"], judge: pipeline.localOutputChannel, alert: { rule: "output-channel-down" }, dashboard: "integrity" },
+  { id: "output-azure", title: "Azure Blob Storage output channel reachable, written recently and readable", lines: ["Test output channels (local, Azure, Supabase)", "All output channels functional"], phases: AFTER_CUTOVER, probes: ["dataQuality"], judge: (c) => outputs.outputChannel(c, "azure"), alert: { rule: "output-channel-down" }, dashboard: "integrity" },
+  { id: "output-supabase", title: "Supabase output channel reachable, written recently and readable", lines: ["Test output channels (local, Azure, Supabase)", "All output channels functional"], phases: AFTER_CUTOVER, probes: ["dataQuality"], judge: (c) => outputs.outputChannel(c, "supabase"), alert: { rule: "output-channel-down" }, dashboard: "integrity" },
 
   // ------------------------------------------------------------------ validation and tests
   { id: "validation-ran", title: "Validation script ran", lines: ["Run production_validation.py"], phases: ["hour1", "extended"], probes: ["validation"], judge: pipeline.validationRan, alert: { none: NO_ALERT.validation }, dashboard: "validation" },

@@ -7,6 +7,7 @@ import { need } from "./outcome.js";
 import { getPath } from "../probes/target-io.js";
 import type { CheckpointContext } from "../checkpoint/context.js";
 import { worst } from "../judge/verdict.js";
+import * as outputs from "./outputs.js";
 
 export function healthEndpoints(c: CheckpointContext): CheckOutcome {
   const h = need(c.measurements.health, "health");
@@ -295,38 +296,14 @@ export function kpiRanges(c: CheckpointContext): CheckOutcome {
   };
 }
 
-/** "Verify data quality (null counts, duplicates)" and "Data Integrity" / "Data quality maintained". */
+/** "Verify data quality (null counts, duplicates)" and "Data Integrity" / "Data quality maintained": the local channel (src/checks/outputs.ts). */
 export function dataQuality(c: CheckpointContext): CheckOutcome {
-  const q = need(c.measurements.dataQuality, "dataQuality");
-  const problems: string[] = [];
-  if (q.rowCount === 0) problems.push("no rows");
-  if (q.totalNulls > 0) problems.push(`${q.totalNulls} null cells (${Object.entries(q.nullsByColumn).filter(([, n]) => n > 0).map(([k, n]) => `${k}: ${n}`).join(", ")})`);
-  if (q.duplicateRows > 0) problems.push(`${q.duplicateRows} duplicate ${q.key} (e.g. ${q.duplicateKeyExamples.slice(0, 3).join(", ")})`);
-  if (q.missingColumns.length) problems.push(`missing columns ${q.missingColumns.join(", ")}`);
-  if (q.rowCountMatchesInput === false) problems.push(`${q.rowCount} rows for ${q.inputRowCount} input rows`);
-  // Freshness is the output channel's fact (output-local, the output-channel-down alert); this
-  // check judges what the outputs contain.
-  return {
-    verdict: problems.length ? "FAIL" : "PASS",
-    measured: `${q.rowsFile}: ${q.rowCount} rows, ${q.totalNulls} nulls, ${q.duplicateRows} duplicates, newest output ${q.newestOutput.ageSeconds.toFixed(0)} s old${problems.length ? `; problems: ${problems.join("; ")}` : ""}`,
-    threshold: `zero nulls, zero duplicate ${q.key}, all required columns, rows = input rows`,
-    advice: "data quality issue: halt new processing if critical, investigate the data source, compare to the baseline; rollback if data is corrupted",
-    value: problems.length,
-    evidence: { nullsByColumn: q.nullsByColumn, duplicateKeyExamples: q.duplicateKeyExamples, newestOutput: q.newestOutput },
-  };
+  return outputs.channelDataQuality(c, "local");
 }
 
-/** "Test output channels (local ...)": the local output channel was written and is readable. */
+/** "Test output channels (local ...)": the local output channel was written and is readable (src/checks/outputs.ts). */
 export function localOutputChannel(c: CheckpointContext): CheckOutcome {
-  const q = need(c.measurements.dataQuality, "dataQuality");
-  const ok = q.rowCount > 0 && q.fresh && q.kpiFile.readable;
-  return {
-    verdict: ok ? "PASS" : "FAIL",
-    measured: `local outputs: ${q.rowsFile} ${q.rowCount} rows, newest ${q.newestOutput.ageSeconds.toFixed(0)} s old, KPI file ${q.kpiFile.readable ? "readable" : `unreadable (${q.kpiFile.error})`}`,
-    threshold: `outputs written within ${q.maxAgeSeconds} s and readable`,
-    advice: "the output channel is not functional: check the output phase in pipeline.log and the disk",
-    value: q.rowCount,
-  };
+  return outputs.outputChannel(c, "local");
 }
 
 export function cutoverExecuted(c: CheckpointContext): CheckOutcome {

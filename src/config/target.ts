@@ -1,5 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
+import { parseFormula } from "../probes/outputs/formula.js";
 
 /**
  * The target part of the configuration: everything a probe reads from the watched pipeline,
@@ -347,34 +348,198 @@ const validationSchema = z
   })
   .prefault({});
 
+/** The reference pipeline's numeric output columns (amounts in USD). */
+const AMOUNT_COLUMNS = [
+  "total_receivable_usd",
+  "dpd_0_7_usd",
+  "dpd_7_30_usd",
+  "dpd_30_60_usd",
+  "dpd_60_90_usd",
+  "dpd_90_plus_usd",
+  "cash_available_usd",
+  "total_eligible_usd",
+  "par30_usd",
+];
+
+/**
+ * Output channels (docs/DESIGN.md "Output channels"): where each channel keeps a run's processed
+ * rows, KPI results and manifest, and the rules every channel's data is judged by. A channel that
+ * is not configured (`local.enabled: false`, `azure: null`, `supabase: null`) is N/A, never a pass.
+ * Secrets only by environment variable name.
+ */
+const localOutputSchema = z
+  .object({
+    /** false: this pipeline has no local output channel (its checks say N/A, "not configured"). */
+    enabled: z.boolean().default(true),
+    dir: z.string().default("outputs"),
+    rowsFile: z.string().default("loans_processed.csv"),
+    key: z.string().default("loan_id"),
+    requiredColumns: z.array(z.string()).default(["loan_id", ...AMOUNT_COLUMNS]),
+    /** Input whose row count the output must match (relative to stateDir), or null. */
+    inputFile: z.string().nullable().default("input/loans-10k.csv"),
+    kpiFile: z.string().nullable().default("kpis.json"),
+    maxAgeSeconds: z.number().positive().default(120),
+    csvDelimiter: z.string().default(","),
+    /** Dot paths in the KPI file: the run that wrote it and the version that ran (null: none). */
+    runIdPath: z.string().nullable().default("run_id"),
+    versionPath: z.string().nullable().default("version"),
+    /**
+     * The run's manifest (relative to stateDir, `{run_id}` replaced), or null. Missing is a FAIL for
+     * runs of `requiredForVersions` (null: every run); the reference V1 writes none.
+     */
+    manifest: z
+      .object({
+        path: z.string().default("logs/runs/{run_id}/manifest.json"),
+        requiredForVersions: z.array(z.string()).nullable().default(["v2"]),
+      })
+      .nullable()
+      .prefault({}),
+  })
+  .prefault({});
+
+/** Azure Blob Storage: a container, one prefix per run, a pointer blob naming the latest run. */
+const azureOutputSchema = z.object({
+  /** Environment variable holding the storage connection string (never the secret itself). */
+  connectionStringEnv: z.string().default("AZURE_STORAGE_CONNECTION_STRING"),
+  container: z.string().default("pipeline-outputs"),
+  /** JSON blob naming the latest run: its run id and its prefix (dot paths below). */
+  latestBlob: z.string().default("latest.json"),
+  latestRunIdPath: z.string().default("run_id"),
+  latestPrefixPath: z.string().default("prefix"),
+  /** A run's prefix when the pointer names none: `<runsPrefix><run_id>/`. */
+  runsPrefix: z.string().default("runs/"),
+  rowsBlob: z.string().default("loans_processed.csv"),
+  kpiBlob: z.string().default("kpis.json"),
+  manifestBlob: z.string().nullable().default("manifest.json"),
+  csvDelimiter: z.string().default(","),
+  maxAgeSeconds: z.number().positive().default(120),
+  /** Every request to the storage account, and the whole read of a run. */
+  timeoutMs: z.number().int().positive().default(5_000),
+});
+
+/** Supabase (PostgreSQL): a runs table (with the manifest), the processed rows and the KPI results. */
+const supabaseOutputSchema = z.object({
+  /** Environment variable holding the database URL (never the secret itself). */
+  connectionStringEnv: z.string().default("SUPABASE_DB_URL"),
+  schema: z.string().default("public"),
+  tables: z
+    .object({
+      runs: z.string().default("runs"),
+      rows: z.string().default("loans_processed"),
+      kpis: z.string().default("kpi_results"),
+    })
+    .prefault({}),
+  columns: z
+    .object({
+      runId: z.string().default("run_id"),
+      /** When the run was written (the database's clock): freshness. */
+      writtenAt: z.string().default("written_at"),
+      /** The run's manifest (JSON), read with outputs.manifest's paths; null: none. */
+      manifest: z.string().nullable().default("manifest"),
+      version: z.string().nullable().default("version"),
+      kpiName: z.string().default("kpi"),
+      kpiValue: z.string().default("value"),
+    })
+    .prefault({}),
+  maxAgeSeconds: z.number().positive().default(120),
+  /** Connecting and every statement. */
+  timeoutMs: z.number().int().positive().default(5_000),
+  /** Rows fetched per round trip (a cursor: the channel is never held in memory). */
+  fetchRows: z.number().int().positive().default(20_000),
+});
+
+/** A KPI recomputed from the output rows: a ratio of column sums, or a formula of other KPIs. */
+const kpiDefinitionSchema = z.union([
+  z
+    .object({
+      numerator: z.array(z.string()).min(1),
+      denominator: z.array(z.string()).min(1),
+      scale: z.number().default(100),
+      decimals: z.number().int().min(0).max(10).nullable().default(null),
+    })
+    .strict(),
+  z
+    .object({
+      formula: z.string().refine(
+        (s) => {
+          try {
+            parseFormula(s);
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        { message: "expected a formula of KPI names, numbers, + - * / ( ) and min, max, clamp, abs, round" },
+      ),
+      decimals: z.number().int().min(0).max(10).nullable().default(null),
+    })
+    .strict(),
+]);
+
+const outputRulesSchema = z
+  .object({
+    /** The key and the required columns of every channel (null: outputs.local's). */
+    key: z.string().nullable().default(null),
+    requiredColumns: z.array(z.string()).nullable().default(null),
+    /** Columns whose every value must be a finite number (the rest are text). */
+    numericColumns: z.array(z.string()).default(AMOUNT_COLUMNS),
+    nonNegative: z.array(z.string()).default(AMOUNT_COLUMNS),
+    /** total = sum of parts, per row, within the tolerance (delinquency buckets add up to the receivable). */
+    sums: z
+      .array(z.object({ total: z.string(), parts: z.array(z.string()).min(1), tolerance: z.number().nonnegative().default(0.01) }))
+      .default([
+        { total: "total_receivable_usd", parts: ["dpd_0_7_usd", "dpd_7_30_usd", "dpd_30_60_usd", "dpd_60_90_usd", "dpd_90_plus_usd"], tolerance: 0.01 },
+        { total: "par30_usd", parts: ["dpd_30_60_usd", "dpd_60_90_usd", "dpd_90_plus_usd"], tolerance: 0.01 },
+      ]),
+    /**
+     * Which rules make an input row one the pipeline must reject (recomputed by the monitor from
+     * the input, on the columns the input has): not-null (required columns), type, non-negative.
+     */
+    rejectInputOn: z.array(z.enum(["not-null", "type", "non-negative"])).default(["not-null", "type", "non-negative"]),
+    /** Offending rows shown per rule. */
+    sampleRows: z.number().int().nonnegative().default(5),
+    /** Decimals numbers are compared at across channels (cents: 2). */
+    checksumDecimals: z.number().int().min(0).max(8).default(2),
+  })
+  .prefault({});
+
 const outputsSchema = z
   .object({
-    local: z
+    local: localOutputSchema,
+    azure: azureOutputSchema.nullable().default(null),
+    supabase: supabaseOutputSchema.nullable().default(null),
+    rules: outputRulesSchema,
+    /** Dot paths in a run's manifest (the same document in every channel). */
+    manifest: z
       .object({
-        dir: z.string().default("outputs"),
-        rowsFile: z.string().default("loans_processed.csv"),
-        key: z.string().default("loan_id"),
-        requiredColumns: z
-          .array(z.string())
-          .default([
-            "loan_id",
-            "total_receivable_usd",
-            "dpd_0_7_usd",
-            "dpd_7_30_usd",
-            "dpd_30_60_usd",
-            "dpd_60_90_usd",
-            "dpd_90_plus_usd",
-            "cash_available_usd",
-            "total_eligible_usd",
-            "par30_usd",
-          ]),
-        /** Input whose row count the output must match (relative to stateDir), or null. */
-        inputFile: z.string().nullable().default("input/loans-10k.csv"),
-        kpiFile: z.string().nullable().default("kpis.json"),
-        maxAgeSeconds: z.number().positive().default(120),
-        csvDelimiter: z.string().default(","),
+        runId: z.string().default("run_id"),
+        rows: z.string().default("rows_out"),
+        rejected: z.string().nullable().default("rejected"),
+        files: z.string().default("outputs"),
+        filePath: z.string().default("path"),
+        fileSha256: z.string().default("sha256"),
       })
       .prefault({}),
+    /** The KPIs recomputed from each channel's rows and compared with its KPI results; null: not checked. */
+    kpis: z
+      .object({
+        /** Where each KPI sits in a channel's KPI file (dot paths; a number, or an object with a `value`). */
+        paths: z.record(z.string(), z.string()).default({ PAR30: "kpis.PAR30", PAR90: "kpis.PAR90", CollectionRate: "kpis.CollectionRate", PortfolioHealth: "kpis.PortfolioHealth" }),
+        definitions: z.record(z.string(), kpiDefinitionSchema).default({
+          PAR30: { numerator: ["dpd_30_60_usd", "dpd_60_90_usd", "dpd_90_plus_usd"], denominator: ["total_receivable_usd"], scale: 100, decimals: null },
+          PAR90: { numerator: ["dpd_90_plus_usd"], denominator: ["total_receivable_usd"], scale: 100, decimals: null },
+          CollectionRate: { numerator: ["cash_available_usd"], denominator: ["total_eligible_usd"], scale: 100, decimals: 2 },
+          PortfolioHealth: { formula: "clamp(0, 10, max(0, 10 - PAR30 / 10) * CollectionRate / 10)", decimals: 2 },
+        }),
+        tolerance: z.number().nonnegative().default(1e-6),
+      })
+      .nullable()
+      .prefault({}),
+    /**
+     * Reconciliation across channels reads the same run everywhere: a channel one run behind (its
+     * write in progress) is waited for this long before it is compared at its own latest run.
+     */
+    settleMs: z.number().int().nonnegative().default(3000),
   })
   .prefault({});
 

@@ -35,7 +35,7 @@ export function alertRulesFor(t: Thresholds): AlertRule[] {
     {
       ...defaults,
       id: "data-quality-issue",
-      description: "Data Quality Issue Detected (nulls, duplicates, wrong KPI values, stale outputs)",
+      description: "Data Quality Issue Detected (nulls, duplicates, partial, corrupt or drifted outputs in any channel, channels disagreeing, wrong KPI values)",
       condition: critical("data-quality-issue"),
       alertSeverity: "critical",
       decisionSeverity: "CRITICAL",
@@ -105,7 +105,7 @@ export function alertRulesFor(t: Thresholds): AlertRule[] {
     {
       ...defaults,
       id: "output-channel-down",
-      description: "Output channel down or stale",
+      description: "Output channel down or stale (local, Azure, Supabase)",
       condition: critical("output-channel-down"),
       alertSeverity: "critical",
       decisionSeverity: "HIGH",
