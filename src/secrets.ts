@@ -25,12 +25,15 @@ export interface SecretEntry {
 /** What the registry reads from the config (a MonitorConfig, parsed or not, fits). */
 export interface SecretSources {
   alerts?: { channels?: AlertChannelsConfigInput | AlertChannelsConfig };
-  target?: { audit?: { source?: { kind?: string; connectionStringEnv?: string } } };
+  target?: {
+    audit?: { source?: { kind?: string; connectionStringEnv?: string } };
+    outputs?: { azure?: { connectionStringEnv?: string } | null; supabase?: { connectionStringEnv?: string } | null };
+  };
   signoff?: { privateKeyEnv?: string };
 }
 
 /** Names that say "secret", whatever the config calls them. */
-const SECRET_NAME = /(^|_)(PASS|PASSWD|PASSWORD|PASSPHRASE|TOKEN|SECRET|KEY|APIKEY|CREDENTIALS?|AUTH)$|WEBHOOK\w*_URL$|_WEBHOOK$|(^|_)(DATABASE|DB)_URL$|(^|_)DSN$/i;
+const SECRET_NAME = /(^|_)(PASS|PASSWD|PASSWORD|PASSPHRASE|TOKEN|SECRET|KEY|APIKEY|CREDENTIALS?|AUTH|CONNECTION_STRING)$|WEBHOOK\w*_URL$|_WEBHOOK$|(^|_)(DATABASE|DB)_URL$|(^|_)DSN$/i;
 /** A secret found by its name only must be this long, so "true" or "1" is never redacted everywhere. */
 const MIN_NAMED_SECRET_LENGTH = 8;
 
@@ -138,6 +141,9 @@ export function secretRegistryFromConfig(config: SecretSources = {}, env: Env = 
   const audit = config.target?.audit?.source;
   if (audit?.kind === "postgres") named(audit.connectionStringEnv ?? "AUDIT_DATABASE_URL", "target.audit.source.connectionStringEnv");
   named(config.signoff?.privateKeyEnv ?? "CUTOVER_SIGNING_KEY", "signoff.privateKeyEnv");
+  const outputs = config.target?.outputs;
+  if (outputs?.azure) named(outputs.azure.connectionStringEnv ?? "AZURE_STORAGE_CONNECTION_STRING", "target.outputs.azure.connectionStringEnv");
+  if (outputs?.supabase) named(outputs.supabase.connectionStringEnv ?? "SUPABASE_DB_URL", "target.outputs.supabase.connectionStringEnv");
 
   const known = new Set(entries.map((e) => e.name));
   for (const [name, raw] of Object.entries(env)) {

@@ -77,6 +77,7 @@ export function assess(context: CheckpointContext, defs: readonly CheckDef[], be
       value: outcome.value ?? null,
       ...(def.unit ? { unit: def.unit } : {}),
       ...(outcome.notMeasured ? { notMeasured: true } : {}),
+      ...(outcome.notApplicable ? { notApplicable: true } : {}),
       evidence: outcome.evidence,
       rules,
       judgedBecause: because(def),

@@ -36,6 +36,8 @@ export interface CheckRecord {
   unit?: string;
   /** Nothing could be measured: shown as "not measured", never as 0 or as a breach. */
   notMeasured?: boolean;
+  /** N/A (not configured): no say in the checkpoint's verdict, the alert rules or the decision. */
+  notApplicable?: boolean;
   evidence?: Record<string, unknown>;
   /** The alert rules this check feeds (empty: an explicit "no alert" in the catalogue). */
   rules?: string[];

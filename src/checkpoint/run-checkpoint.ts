@@ -215,7 +215,9 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
 
   // judge: rules over the verdicts, then the decision tree.
   const judgeStarted = clock.now();
-  const judgement = await judgeCheckpoint({ config, state, events, clock, checkpointId, label, checks });
+  // N/A checks (not configured) are shown, and have no say in the rules or the decision.
+  const applicable = checks.filter((c) => !c.notApplicable);
+  const judgement = await judgeCheckpoint({ config, state, events, clock, checkpointId, label, checks: applicable });
   const { decision } = judgement;
 
   // act: rollback (guarded) and delivery.
@@ -235,7 +237,7 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
   const judgeMs = clock.now() - judgeStarted;
 
   const rolledBack = acted.rollback?.status === "succeeded";
-  const verdict = checkpointVerdict(checks, decision, acted.rollback?.status);
+  const verdict = checkpointVerdict(applicable, decision, acted.rollback?.status);
   const exitCode = verdict === "FAIL" ? EXIT.fail : verdict === "ERROR" ? EXIT.inconclusive : EXIT.ok;
   const metrics = keyMetrics(measurements);
   // Growth over the history and this checkpoint's samples (null below the minimum window).

@@ -19,6 +19,11 @@ export interface CheckOutcome {
   evidence?: Record<string, unknown>;
   /** Nothing could be measured (the target did not answer, or the monitor could not read it). */
   notMeasured?: boolean;
+  /**
+   * N/A: what the check is about is not configured (an output channel the pipeline does not
+   * write). Shown as N/A; never counted as a pass, and no say in the verdict, rules or decision.
+   */
+  notApplicable?: boolean;
 }
 
 /** A probe that could not deliver: a target failure is a FAIL, a monitor failure an ERROR. */

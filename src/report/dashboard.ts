@@ -25,12 +25,14 @@ export function renderDashboard(r: CheckpointRecord, extra: { decisionLine: stri
   );
   out.push("");
   for (const group of DASHBOARD_LINES) {
-    const v = worstOf(r.checks.filter((c) => c.section === group));
+    const v = worstOf(r.checks.filter((c) => c.section === group && !c.notApplicable));
     if (v) out.push(`${DASHBOARD_GROUPS[group].padEnd(18)}: ${MARK[v]}`);
   }
-  const counts = countBy(r.checks.map((c) => c.verdict));
-  out.push("", `${r.checks.length} checks: ${counts.PASS ?? 0} PASS, ${counts.WARN ?? 0} WARN, ${counts.FAIL ?? 0} FAIL, ${counts.ERROR ?? 0} ERROR`);
-  const notPass = r.checks.filter((c) => c.verdict !== "PASS");
+  const na = r.checks.filter((c) => c.notApplicable);
+  const counted = r.checks.filter((c) => !c.notApplicable);
+  const counts = countBy(counted.map((c) => c.verdict));
+  out.push("", `${counted.length} checks: ${counts.PASS ?? 0} PASS, ${counts.WARN ?? 0} WARN, ${counts.FAIL ?? 0} FAIL, ${counts.ERROR ?? 0} ERROR${na.length ? `; N/A (not configured): ${na.map((c) => c.id).join(", ")}` : ""}`);
+  const notPass = counted.filter((c) => c.verdict !== "PASS");
   for (const c of notPass) {
     const lines = c.lines?.length ? ` — ${c.lines.map((l) => `"${l.title}"`).join(", ")}` : c.judgedBecause === "open alert" ? " — re-measured for an open alert" : "";
     out.push(`  ${MARK[c.verdict].padEnd(8)} [${c.id}] ${c.title}${lines}`);

@@ -152,7 +152,7 @@ function view(r: CheckpointRecord, slot: ScheduledCheckpoint | null, dueMs: numb
     audit_trail_events: r.audit_trail_events,
     validation_status: r.validation_status,
     pipeline_status: r.pipeline_status,
-    issues: (r.checks ?? []).filter((c) => c.verdict !== "PASS").map((c) => ({ id: c.id, verdict: c.verdict, text: issueText(c) })),
+    issues: (r.checks ?? []).filter((c) => c.verdict !== "PASS" && !c.notApplicable).map((c) => ({ id: c.id, verdict: c.verdict, text: issueText(c) })),
     decision: d && typeof d === "object" ? { severity: String(d.severity ?? ""), action: String(d.action ?? ""), rollback: String(d.rollback ?? "no"), reason: String(d.reason ?? ""), runbook: Array.isArray(d.runbook) ? d.runbook.map(String) : [] } : null,
     rolledBack: r.pipeline_status === "rolled_back" || (r.rollback as { status?: string } | undefined)?.status === "succeeded",
     lateMinutes: delay !== null && delay > lateAfterMin ? delay : null,

@@ -65,13 +65,17 @@ async function report(ctx: TestContext, spec: string, ids: string[], meta: LineM
   const found = ids.map((id) => c.checks!.find((r) => r.id === id));
   const missing = ids.filter((_, i) => !found[i]);
   const records = found.filter((r): r is CheckRecord => !!r);
-  const verdict: Verdict = missing.length ? "ERROR" : worst(...records.map((r) => r.verdict));
+  // N/A checks (not configured) have no say in the line's verdict.
+  const counted = records.filter((r) => !r.notApplicable);
+  const verdict: Verdict = missing.length ? "ERROR" : worst(...(counted.length ? counted : records).map((r) => r.verdict));
   ctx.task.meta.line = { spec, checks: ids, verdict };
   await label(c, ctx, spec, meta, verdict, records);
   if (missing.length) {
     throw new MonitorCheckError(`ERROR (monitor could not judge): check(s) ${missing.join(", ")} not judged in phase ${c.checkpoint.phase}; fix the spec's binding or the catalogue's phases`);
   }
   const text = verdictText(records);
+  // Every check of the line is N/A (not configured): skipped, never passed.
+  if (records.length && records.every((r) => r.notApplicable)) return ctx.skip(`N/A: ${records.map((r) => r.measured).join("; ")}`);
   if (verdict === "WARN") await ctx.annotate(text, "warning");
   else if (verdict === "FAIL") throw new CheckAssertionError(text);
   else if (verdict === "ERROR") throw new MonitorCheckError(`ERROR (monitor could not judge): ${text}`);

@@ -78,7 +78,7 @@ describe("the registry built from the config", () => {
       OTHER_SERVICE_TOKEN: "name",
     });
     // Without an alerts section: the default channels and their default variables.
-    expect(secretRegistryFromConfig({}, {}).entries.map((e) => e.name).sort()).toEqual(["ALERT_WEBHOOK_URL", "PAGERDUTY_ROUTING_KEY", "SLACK_WEBHOOK_URL", "SMTP_PASS"]);
+    expect(secretRegistryFromConfig({}, {}).entries.map((e) => e.name).sort()).toEqual(["ALERT_WEBHOOK_URL", "CUTOVER_SIGNING_KEY", "PAGERDUTY_ROUTING_KEY", "SLACK_WEBHOOK_URL", "SMTP_PASS"]);
     for (const name of ["OPS_MAIL_WORD", "OPS_HOOK", "OPS_AUDIT_CONN", "OTHER_SERVICE_TOKEN", "SMTP_PASS", "SOME_PASSWORD"]) expect(r.isSecret(name), name).toBe(true);
     for (const name of ["PATH", "HOME", "TZ", "EDITOR", "OPS_MAIL_LOGIN"]) expect(r.isSecret(name), name).toBe(false);
   });
