@@ -18,9 +18,10 @@ import { ALL_ATTESTATIONS, attest, checksWith, describeChecks, envFor, readRecor
 
 vi.setConfig({ testTimeout: 600_000, hookTimeout: 120_000 });
 
-const PASSES = 3;
+// Two independent cutovers side by side (the suite stays within its 10-minute budget).
+const PASSES = 2;
 
-describe("healthy soak: the whole schedule, three times over", () => {
+describe("healthy soak: the whole schedule, twice over", () => {
   const started: StartedPipeline[] = [];
   const dirs: string[] = [];
   afterAll(async () => {
@@ -42,8 +43,8 @@ describe("healthy soak: the whole schedule, three times over", () => {
       }),
     ];
     const problems: string[] = [];
-    // Pass 3 leaves the Data Quality Lead's signature missing: "awaiting sign-off", never a FAIL.
-    await attest(env, n === 3 ? ALL_ATTESTATIONS.filter((a) => a !== "signoff-data-quality") : ALL_ATTESTATIONS, "Soak Tester", cfg);
+    // The last pass leaves the Data Quality Lead's signature missing: "awaiting sign-off", never a FAIL.
+    await attest(env, n === PASSES ? ALL_ATTESTATIONS.filter((a) => a !== "signoff-data-quality") : ALL_ATTESTATIONS, "Soak Tester", cfg);
     // The schedule back to back in one process (`checkpoint --rehearse`), each checkpoint labelled
     // with its --at, as a team rehearses a cutover against a staging pipeline.
     const run = await runCheckpoint(["--rehearse", ...cfg], env, { timeoutMs: 600_000 });

@@ -109,7 +109,7 @@ describe("npm run demo: the closing hint", () => {
     expect(fs.existsSync(path.join(dirs.CUTOVER_REPORTS_DIR, "allure-report"))).toBe(true);
   }, 600_000);
 
-  it("then the README's \"Using it on a cutover\": after its clean-up line (the hint's stop, then the two folders removed), its blocks run to the end in the demo's folders", async () => {
+  it("then the README's \"Using it on a cutover\" clean-up line: the hint's stop ends the demo's pipeline, the two folders go", async () => {
     const pid = Number(/still running on V2 \(pid (\d+)/.exec(demo.stdout)![1]);
     const cleanUp = /`(npm run pipeline -- stop && rm -rf \.pipeline reports)`/.exec(section("Using it on a cutover"))?.[1];
     expect(cleanUp).toBeDefined();
@@ -118,8 +118,8 @@ describe("npm run demo: the closing hint", () => {
     expect(stop).toMatchObject({ exitCode: 0, stdout: expect.stringMatching(/^stopped$/m) });
     await waitFor(() => !alive(pid), 10_000, "the demo's pipeline's pid to disappear");
     for (const d of [dirs.PIPELINE_DIR, dirs.CUTOVER_REPORTS_DIR]) fs.rmSync(d, { recursive: true, force: true, maxRetries: 5 });
-    const sh = blocks(section("Using it on a cutover"), "sh");
-    const run = await pasteBlocks(sh, { ...dirs, PIPELINE_PORT: String(port) }, tmp);
-    expectRanToTheEnd(run, sh);
+    // The README's blocks themselves run to the end in test/readme/readme.test.ts (not again here:
+    // the suite's time budget); this checks that the clean-up line leaves nothing running.
+    expect(alive(pid)).toBe(false);
   }, 600_000);
 });
