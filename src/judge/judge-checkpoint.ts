@@ -49,17 +49,27 @@ export function checksOfOpenAlerts(config: MonitorConfig, alerts: Record<string,
   return [...ids];
 }
 
-export async function judgeCheckpoint(input: {
+/**
+ * The rules over these verdicts (state read, evaluated and written under one lock), their
+ * notices and mutes in the events log, then the decision tree. Shared by a checkpoint and the
+ * watch's samples; each writes its decision event as it needs.
+ */
+export async function judgeVerdicts(input: {
   config: MonitorConfig;
   state: MonitorState;
   events: EventsLog;
   clock: Clock;
-  checkpointId: string;
-  label: string;
   checks: CheckRecord[];
+  /** The rules' "checkpoint" (escalations "at the next checkpoint" count these). */
+  ruleCheckpoint: string;
+  /** Where the observations came from ("checkpoint stability @ 02:00", "watch sample #42"). */
+  source: string;
+  /** What the events name as their checkpoint, and extra fields for them. */
+  eventCheckpoint: string;
+  eventExtra?: Record<string, unknown>;
 }): Promise<Judgement> {
   const { config, state, events, clock } = input;
-  const observations = observationsOf(input.checks, `checkpoint ${input.label}`);
+  const observations = observationsOf(input.checks, input.source);
   let rules: EvaluateRulesResult | undefined;
   await state.judge.update((s) => {
     rules = evaluateRules({
@@ -67,7 +77,7 @@ export async function judgeCheckpoint(input: {
       observations,
       state: s.alerts,
       clock,
-      checkpoint: input.label,
+      checkpoint: input.ruleCheckpoint,
       silences: activeSilences(s.silences, clock),
       staleAfterSeconds: config.alerts.staleAfterSeconds,
     });
@@ -75,7 +85,7 @@ export async function judgeCheckpoint(input: {
   });
   const r = rules!;
   for (const n of r.notices) {
-    events.write({ type: n.kind === "trigger" ? "alert_fired" : n.kind === "resolve" ? "alert_resolved" : n.kind === "reminder" ? "alert_reminder" : "alert_escalated", severity: n.alertSeverity, rule: n.ruleId, incident: n.incidentId, value: n.value, threshold: n.threshold, baseline: n.baseline, window: n.window, checkpoint: input.checkpointId, action: n.action, checks: Object.keys(n.evidence) });
+    events.write({ type: n.kind === "trigger" ? "alert_fired" : n.kind === "resolve" ? "alert_resolved" : n.kind === "reminder" ? "alert_reminder" : "alert_escalated", severity: n.alertSeverity, rule: n.ruleId, incident: n.incidentId, value: n.value, threshold: n.threshold, baseline: n.baseline, window: n.window, checkpoint: input.eventCheckpoint, ...input.eventExtra, action: n.action, checks: Object.keys(n.evidence) });
   }
   for (const m of r.muted) events.write({ type: "alert_muted", severity: m.notice.alertSeverity, rule: m.notice.ruleId, by: m.by, source: m.source, reason: m.reason });
 
@@ -88,6 +98,20 @@ export async function judgeCheckpoint(input: {
     decisionTree: config.decisionTree,
     rollbackCommand: config.target.rollback.command.join(" "),
   });
-  events.write({ type: "decision", severity: decision.severity, action: decision.action, rollback: decision.rollback, reason: decision.reason, runbook: decision.runbook, stale: decision.stale, unexplained: decision.unexplained, checkpoint: input.checkpointId });
   return { rules: r, decision };
+}
+
+export async function judgeCheckpoint(input: {
+  config: MonitorConfig;
+  state: MonitorState;
+  events: EventsLog;
+  clock: Clock;
+  checkpointId: string;
+  label: string;
+  checks: CheckRecord[];
+}): Promise<Judgement> {
+  const judgement = await judgeVerdicts({ ...input, ruleCheckpoint: input.label, source: `checkpoint ${input.label}`, eventCheckpoint: input.checkpointId });
+  const { decision } = judgement;
+  input.events.write({ type: "decision", severity: decision.severity, action: decision.action, rollback: decision.rollback, reason: decision.reason, runbook: decision.runbook, stale: decision.stale, unexplained: decision.unexplained, checkpoint: input.checkpointId });
+  return judgement;
 }

@@ -13,11 +13,8 @@ import type { CheckRecord, CutoverState } from "../checkpoint/context.js";
 import type { MonitorPaths } from "../checkpoint/paths.js";
 import type { MonitorState } from "../checkpoint/state.js";
 import { act, type ActResult } from "../act/act.js";
-import { evaluateRules, type EvaluateRulesResult } from "../judge/alert-rules.js";
 import type { Clock } from "../judge/clock.js";
-import { decide } from "../judge/decide.js";
-import { observationsOf, type Judgement } from "../judge/judge-checkpoint.js";
-import { activeSilences } from "../judge/silences.js";
+import { judgeVerdicts, type Judgement } from "../judge/judge-checkpoint.js";
 import type { EventsLog } from "../report/events-log.js";
 
 export interface SampleJudgement extends Judgement {
@@ -46,27 +43,8 @@ export async function judgeSample(input: {
   print: (t: string) => void;
 }): Promise<SampleJudgement> {
   const { config, state, events, clock } = input;
-  const observations = observationsOf(input.checks, input.source);
-  let rules: EvaluateRulesResult | undefined;
-  await state.judge.update((s) => {
-    rules = evaluateRules({
-      rules: config.alerts.rules,
-      observations,
-      state: s.alerts,
-      clock,
-      checkpoint: input.interval,
-      silences: activeSilences(s.silences, clock),
-      staleAfterSeconds: config.alerts.staleAfterSeconds,
-    });
-    return { ...s, alerts: rules.state };
-  });
-  const r = rules!;
-  for (const n of r.notices) {
-    events.write({ type: n.kind === "trigger" ? "alert_fired" : n.kind === "resolve" ? "alert_resolved" : n.kind === "reminder" ? "alert_reminder" : "alert_escalated", severity: n.alertSeverity, rule: n.ruleId, incident: n.incidentId, value: n.value, threshold: n.threshold, window: n.window, checkpoint: input.sampleId, source: input.source, action: n.action, checks: Object.keys(n.evidence) });
-  }
-  for (const m of r.muted) events.write({ type: "alert_muted", severity: m.notice.alertSeverity, rule: m.notice.ruleId, by: m.by, source: m.source, reason: m.reason });
-  const firing = r.firing.filter((f) => !f.muted || f.muted.by === "suppression");
-  const decision = decide({ firing, checks: input.checks, decisionTree: config.decisionTree, rollbackCommand: config.target.rollback.command.join(" ") });
+  // The same rules, lock, events and decision tree as a checkpoint's.
+  const { rules: r, decision } = await judgeVerdicts({ config, state, events, clock, checks: input.checks, ruleCheckpoint: input.interval, source: input.source, eventCheckpoint: input.sampleId, eventExtra: { source: input.source } });
   const key = `${decision.severity}/${decision.action}/${decision.rollback}`;
   if (key !== input.previousDecision) {
     events.write({ type: "decision", severity: decision.severity, action: decision.action, rollback: decision.rollback, reason: decision.reason, runbook: decision.runbook, stale: decision.stale, unexplained: decision.unexplained, checkpoint: input.sampleId, source: input.source });

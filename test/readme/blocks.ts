@@ -33,7 +33,7 @@ export async function paste(sh: string[], env: Record<string, string>, dir: stri
   const script = ["set -eo pipefail", `trap 'echo "::failed (exit $?): $BASH_COMMAND" >&2' ERR`, ...sh.flatMap((b, i) => [`echo "::block ${i + 1}"`, b]), 'echo "::end"'].join("\n");
   fs.writeFileSync(path.join(dir, "readme.sh"), script);
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !CHANNEL_VARS.includes(k))) as Record<string, string>;
-  const r = await execa("bash", [path.join(dir, "readme.sh")], { cwd: ROOT, env: { ...base, ...env, NO_COLOR: "1" }, extendEnv: false, reject: false, stdin: "ignore", timeout: 400_000 });
+  const r = await execa("bash", [path.join(dir, "readme.sh")], { cwd: ROOT, env: { ...base, ...env, NO_COLOR: "1" }, extendEnv: false, reject: false, stdin: "ignore", timeout: 880_000 }); // the whole README sequence; a busy 2-core machine may need many minutes
   return { exitCode: r.exitCode, stdout: String(r.stdout ?? ""), stderr: String(r.stderr ?? "") };
 }
 

@@ -34,7 +34,7 @@ describe("README: \"Using it on a cutover\", pasted in order into one shell", ()
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "readme-"));
     Object.assign(env, { PIPELINE_DIR: path.join(tmp, "pipeline"), PIPELINE_PORT: String(await freePort()), CUTOVER_REPORTS_DIR: path.join(tmp, "reports") });
     run = await paste(sh, env, tmp);
-  }, 420_000);
+  }, 900_000);
 
   afterAll(async () => {
     // Whatever the script left running, stopped through its own pidfile.
