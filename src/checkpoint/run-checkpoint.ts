@@ -366,7 +366,8 @@ function belongsTo(r: CheckpointRecord, cutover: CutoverState | null): boolean {
   return r.timestamp >= cutover.startedAt || r.checkpoint_id === cutover.recordedBy;
 }
 
-function hour1Baseline(b: BaselineRecord | undefined): Hour1Baseline | null {
+/** The hour-1 baseline as the checks read it (also for `npm run ui`). */
+export function hour1Baseline(b: BaselineRecord | undefined): Hour1Baseline | null {
   if (!b) return null;
   const first = (k: string) => b.samples[k]?.[0] ?? null;
   return {
@@ -381,7 +382,8 @@ function hour1Baseline(b: BaselineRecord | undefined): Hour1Baseline | null {
   };
 }
 
-function toHistoryPoint(r: CheckpointRecord): HistoryPoint {
+/** A record as the checks read the history (also for `npm run ui`). */
+export function toHistoryPoint(r: CheckpointRecord): HistoryPoint {
   const samples = (r.metrics as { memory_samples?: { t: number; mb: number }[] } | undefined)?.memory_samples;
   return {
     timestamp: r.timestamp,

@@ -12,7 +12,8 @@ import { loadConfig } from "../config/load.js";
 import { PHASE_NAMES, type PhaseName } from "../config/schedule.js";
 import { CATALOGUE, checksOfPhase, probesOfPhase } from "../catalogue/catalogue.js";
 import { assess } from "../catalogue/check.js";
-import type { CheckpointContext, CheckpointRecord, HistoryPoint } from "../checkpoint/context.js";
+import type { CheckpointContext, CheckpointRecord } from "../checkpoint/context.js";
+import { hour1Baseline, toHistoryPoint } from "../checkpoint/run-checkpoint.js";
 import { monitorPaths } from "../checkpoint/paths.js";
 import { monitorState } from "../checkpoint/state.js";
 import { PACKAGE_ROOT, preloadVitest } from "../checkpoint/run-specs.js";
@@ -113,34 +114,13 @@ async function liveContext(config: Awaited<ReturnType<typeof loadConfig>>["confi
   const startedAt = new Date().toISOString();
   const measurements = await collect(phase, config.target, { previous: structuredClone(probeState), now: () => Date.now(), checkpoint: `ui ${phase}`, cutoverStartedAt: cutover?.startedAt ?? null }, probesOfPhase(phase, defs));
   const b = judge.baselines.hour1;
-  const first = (k: string) => b?.samples[k]?.[0] ?? null;
   const context: CheckpointContext = {
     config,
     checkpoint: { id: `ui-${startedAt}`, phase, label: `${phase} (ui, not recorded)`, startedAt },
     measurements,
     cutover: cutover ?? null,
-    baselines: {
-      hour1: b
-        ? { recordedAt: b.recordedAt, checkpointId: b.checkpoint, latencySamplesMs: b.samples.kpi_latency_ms ?? [], serverLatencySamplesMs: b.samples.kpi_server_ms ?? [], memoryMb: first("memory_mb"), cpuPercent: first("cpu_percent"), errorRatePercent: first("error_rate_percent"), auditTrailEvents: first("audit_trail_events") }
-        : null,
-    },
-    history: records.map(
-      (r): HistoryPoint => ({
-        timestamp: r.timestamp,
-        checkpointId: r.checkpoint_id,
-        phase: r.phase,
-        scheduledAt: r.scheduled_at,
-        memory_mb: r.memory_mb,
-        memorySamples: (r.metrics as { memory_samples?: { t: number; mb: number }[] } | undefined)?.memory_samples,
-        kpi_latency_ms: r.kpi_latency_ms,
-        error_rate_percent: r.error_rate_percent,
-        cpu_percent: r.cpu_percent,
-        audit_trail_events: r.audit_trail_events,
-        validation_status: r.validation_status,
-        verdict: r.verdict,
-        pipeline_status: r.pipeline_status,
-      }),
-    ),
+    baselines: { hour1: hour1Baseline(b) },
+    history: records.map(toHistoryPoint),
     attestations: (await state.attestations.load()).attestations,
   };
   context.checks = assess(context, CATALOGUE.filter((d) => defs.includes(d)), () => "phase");
