@@ -12,7 +12,7 @@
 import path from "node:path";
 import type { CheckpointRecord, CutoverState } from "../checkpoint/context.js";
 import { JsonlCheckpointStore } from "../history/jsonl-store.js";
-import type { WatchLine } from "./samples.js";
+import type { WatchLine } from "./watch-lines.js";
 
 export interface Observation {
   /** Monitor-clock epoch ms (start; a checkpoint covers start..end). */

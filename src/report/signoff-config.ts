@@ -5,7 +5,6 @@
  * declared there, the defaults apply and `verify --public-key` names the key.
  */
 import { z } from "zod";
-import type { MonitorConfig } from "../config/schema.js";
 
 /** What a finding does to the decision: forbid GO, allow GO with it listed as a condition, or nothing. */
 export const ruleActionSchema = z.enum(["no-go", "condition", "ignore"]);
@@ -55,7 +54,7 @@ export const signoffConfigSchema = z.object({
 export type SignoffConfig = z.infer<typeof signoffConfigSchema>;
 
 /** The config's `signoff` section with its defaults (the defaults alone while the schema lacks the section). */
-export function signoffConfigOf(config: MonitorConfig): SignoffConfig {
+export function signoffConfigOf(config: object): SignoffConfig {
   return signoffConfigSchema.parse((config as { signoff?: unknown }).signoff ?? {});
 }
 
