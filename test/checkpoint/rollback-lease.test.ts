@@ -43,6 +43,18 @@ async function gatedCutover() {
   return { p, gate, cfg };
 }
 
+/** Registers the describe's hooks: a gated cutover before its tests, stopped after them. */
+function useGatedCutover() {
+  const g = {} as Awaited<ReturnType<typeof gatedCutover>>;
+  beforeAll(async () => {
+    Object.assign(g, await gatedCutover());
+  });
+  afterAll(async () => {
+    await g.p?.stop();
+  });
+  return g;
+}
+
 function rollbackFile(reportsDir: string) {
   return JSON.parse(fs.readFileSync(path.join(reportsDir, "state", "rollback.json"), "utf8")) as { attempts: any[] };
 }
@@ -57,17 +69,10 @@ async function waitFor<T>(what: string, get: () => T | undefined | null | false)
 }
 
 describe("kill -9 of the checkpoint right after ROLLBACK NOW", () => {
-  let p: PreparedCutover;
-  let gate: string;
-  let cfg: string[];
-  beforeAll(async () => {
-    ({ p, gate, cfg } = await gatedCutover());
-  });
-  afterAll(async () => {
-    await p?.stop();
-  });
+  const g = useGatedCutover();
 
   it("the abandoned claim is reported loudly; without --auto-rollback the rollback is recommended again", async () => {
+    const { p, gate, cfg } = g;
     await p.pipeline.setFaults(["errors:20"]);
     const first = await startCheckpointUntil(["--phase=stability", "--auto-rollback", ...cfg], p.env, /ROLLBACK NOW/);
     // The claim (with its owner and lease) is on disk before the command runs.
@@ -94,6 +99,7 @@ describe("kill -9 of the checkpoint right after ROLLBACK NOW", () => {
   });
 
   it("--auto-rollback takes the abandoned claim over and rolls back, once", async () => {
+    const { p, gate, cfg } = g;
     fs.writeFileSync(gate, "open");
     const r = await runCheckpoint(["--phase=stability", "--auto-rollback", ...cfg], p.env);
     expect(r.exitCode, describeChecks(r)).toBe(1);
@@ -108,17 +114,10 @@ describe("kill -9 of the checkpoint right after ROLLBACK NOW", () => {
 });
 
 describe("the checkpoint dies but its rollback command lives on", () => {
-  let p: PreparedCutover;
-  let gate: string;
-  let cfg: string[];
-  beforeAll(async () => {
-    ({ p, gate, cfg } = await gatedCutover());
-  });
-  afterAll(async () => {
-    await p?.stop();
-  });
+  const g = useGatedCutover();
 
   it("the claim stays live while the command runs: no second rollback executes", async () => {
+    const { p, gate, cfg } = g;
     await p.pipeline.setFaults(["errors:20"]);
     const first = await startCheckpointUntil(["--phase=stability", "--auto-rollback", ...cfg], p.env, /ROLLBACK NOW/);
     const claim = await waitFor("the command's pid in the claim", () => rollbackFile(p.reportsDir).attempts.find((a) => a.owner?.commandPid));

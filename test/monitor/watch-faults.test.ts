@@ -8,6 +8,7 @@
  * Not here: cpu (its verdict depends on the CPU this shared machine leaves; the detection matrix
  * covers it with a band set from a measured burn).
  */
+import { prng } from "../judge/prng.js";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
@@ -18,17 +19,8 @@ vi.setConfig({ testTimeout: 240_000, hookTimeout: 60_000 });
 const SPEED = 1200;
 const SEED = Number(process.env.WATCH_FAULTS_SEED ?? Date.now() % 100_000);
 
-/** A small deterministic generator (mulberry32), so a failing seed can be replayed. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small deterministic generator (the tape's mulberry32), so a failing seed can be replayed. */
+const rng = prng;
 
 const hhmm = (min: number) => `${String(Math.floor(min / 60)).padStart(2, "0")}:${String(Math.round(min % 60)).padStart(2, "0")}`;
 
