@@ -49,7 +49,8 @@ function readJson<T>(file: string): T | null {
   }
 }
 
-function readPid(file: string): number | null {
+/** The pid a pidfile names, or null (missing, unreadable, not a pid). */
+export function readPid(file: string): number | null {
   try {
     const n = Number(fs.readFileSync(file, "utf8").trim());
     return Number.isInteger(n) && n > 0 ? n : null;

@@ -4,6 +4,7 @@
  * the scenario's one-shot faults already fired. Also the single-instance lock: one watch per
  * reports directory.
  */
+import { pidAlive } from "../state/pid.js";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -61,15 +62,8 @@ interface LockOwner {
   startedAt: string;
 }
 
-/** A pid that is alive on this host (EPERM: alive, someone else's). */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
+/** One pidAlive for the monitor (src/state/pid.ts), re-exported for the watch's modules. */
+export { pidAlive };
 
 /**
  * Takes the single-instance lock (an exclusively created file naming this process). A lock left

@@ -26,7 +26,7 @@ import { compressConfig, type Compression } from "./compress.js";
 import { DEFAULT_GRACE_SECONDS, ping, writeHeartbeat, type Heartbeat } from "./heartbeat.js";
 import { decisionKey, judgeSample } from "./judge-sample.js";
 import { LATE_AFTER_MS, doneKeys, plan, slots, type Slot } from "./plan.js";
-import { ensureReferencePipeline, isReferenceTarget, stopReferencePipeline } from "./reference-pipeline.js";
+import { ensureReferencePipeline, isReferenceTarget, readPid, stopReferencePipeline } from "./reference-pipeline.js";
 import { sampleLine, takeSample, pruneRestarts, watchHistoryPoint, type SampleLine, type WatchLine } from "./samples.js";
 import { activeFaults, dueOneShots, loadScenario, scaledSpec, writeFaultsFile, type Scenario } from "./scenario.js";
 import { watchDisplay, type WatchDisplay } from "./status.js";
@@ -720,11 +720,3 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-function readPid(file: string): number | null {
-  try {
-    const n = Number(fs.readFileSync(file, "utf8").trim());
-    return Number.isInteger(n) && n > 0 ? n : null;
-  } catch {
-    return null;
-  }
-}
