@@ -30,6 +30,7 @@ export interface SecretSources {
     outputs?: { azure?: { connectionStringEnv?: string } | null; supabase?: { connectionStringEnv?: string } | null };
   };
   signoff?: { privateKeyEnv?: string };
+  history?: { kind?: string; connectionStringEnv?: string };
 }
 
 /** Names that say "secret", whatever the config calls them. */
@@ -111,6 +112,12 @@ function read(env: Env, name: string): string | undefined {
 function valueSecrets(value: string, isWebhook: boolean): string[] {
   if (isWebhook) return urlSecrets(value);
   const out = [value];
+  // An Azure storage connection string: its account key (or SAS token and its signature) is a secret alone too.
+  for (const m of value.matchAll(/(?:^|;)\s*(AccountKey|SharedAccessSignature)=([^;]+)/gi)) {
+    out.push(m[2]!.trim());
+    const sig = /(?:^|&)sig=([^&]+)/i.exec(m[2]!)?.[1];
+    if (sig) out.push(sig);
+  }
   try {
     const u = new URL(value);
     if (u.password) out.push(u.password, decodeURIComponent(u.password));
@@ -141,6 +148,7 @@ export function secretRegistryFromConfig(config: SecretSources = {}, env: Env = 
   const audit = config.target?.audit?.source;
   if (audit?.kind === "postgres") named(audit.connectionStringEnv ?? "AUDIT_DATABASE_URL", "target.audit.source.connectionStringEnv");
   named(config.signoff?.privateKeyEnv ?? "CUTOVER_SIGNING_KEY", "signoff.privateKeyEnv");
+  if (config.history?.kind === "postgres") named(config.history.connectionStringEnv ?? "CUTOVER_HISTORY_DATABASE_URL", "history.connectionStringEnv");
   const outputs = config.target?.outputs;
   if (outputs?.azure) named(outputs.azure.connectionStringEnv ?? "AZURE_STORAGE_CONNECTION_STRING", "target.outputs.azure.connectionStringEnv");
   if (outputs?.supabase) named(outputs.supabase.connectionStringEnv ?? "SUPABASE_DB_URL", "target.outputs.supabase.connectionStringEnv");

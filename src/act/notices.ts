@@ -5,7 +5,8 @@
  */
 import path from "node:path";
 import type { MonitorConfig } from "../config/schema.js";
-import { AlertDispatcher } from "../alerts/dispatcher.js";
+import { AlertDispatcher, type OutboxStore } from "../alerts/dispatcher.js";
+import { storageFor } from "../storage/storage.js";
 import { buildChannels } from "../alerts/config.js";
 import type { AlertNotice } from "../alerts/types.js";
 import type { AlertTransition } from "../judge/alert-rules.js";
@@ -14,12 +15,13 @@ import type { EventsLog } from "../report/events-log.js";
 import type { CheckpointContext, CutoverState } from "../checkpoint/context.js";
 import type { MonitorPaths } from "../checkpoint/paths.js";
 
-function dispatcherFor(config: MonitorConfig, outboxPath: string, events?: EventsLog) {
+function dispatcherFor(config: MonitorConfig, outboxPath: string, events?: EventsLog, store?: OutboxStore) {
   const built = buildChannels(config.alerts.channels);
   const dispatcher = new AlertDispatcher({
     channels: built.channels,
     routing: config.alerts.channels.routing,
     outboxPath,
+    store,
     onEvent: (e) => events?.write({ type: e.type as never, severity: e.severity, channel: e.channel, dedupKey: e.dedupKey, kind: e.kind, error: e.error }),
   });
   return { built, dispatcher };
@@ -47,7 +49,8 @@ export async function testAlertChannels(config: MonitorConfig): Promise<NonNulla
 
 /** Retries what earlier checkpoints could not deliver, then sends these notices; returns the console line. */
 export async function deliver(config: MonitorConfig, paths: MonitorPaths, events: EventsLog, notices: AlertNotice[]): Promise<string | undefined> {
-  const { built, dispatcher } = dispatcherFor(config, paths.outbox, events);
+  // The outbox lives where the history does (src/storage/: its files, or the shared database).
+  const { built, dispatcher } = dispatcherFor(config, paths.outbox, events, storageFor(config).outboxStore());
   let delivered = 0;
   let queued = 0;
   if (built.channels.length) {

@@ -76,20 +76,33 @@ export interface DeliveryRecord {
   attempts: number;
 }
 
-interface OutboxFile {
+export interface OutboxFile {
   version: 1;
   entries: OutboxEntry[];
 }
 
-interface SentLogFile {
+export interface SentLogFile {
   version: 1;
   deliveries: DeliveryRecord[];
+}
+
+/**
+ * Where the outbox and the delivery log live when not in the two JSON files (a shared database,
+ * src/storage/): a cross-process lock and the two documents, read and written under it.
+ */
+export interface OutboxStore {
+  withLock<T>(fn: () => Promise<T>): Promise<T>;
+  read(): Promise<{ outbox: OutboxFile; sent: SentLogFile }>;
+  /** The delivery log first, then the outbox: a crash between the two repeats nothing. */
+  write(state: { outbox: OutboxFile; sent: SentLogFile }): Promise<void>;
 }
 
 export interface AlertDispatcherOptions {
   channels: AlertChannel[];
   routing: AlertRouting;
   outboxPath: string;
+  /** The outbox's store; default: the JSON files at outboxPath and sentLogPath. */
+  store?: OutboxStore;
   /** Accepted deliveries; defaults to "<outbox>.delivered.json" beside the outbox. */
   sentLogPath?: string;
   onEvent?: (e: AlertDeliveryEvent) => void;
@@ -132,12 +145,21 @@ export class AlertDispatcher {
   readonly #timeoutMs: number;
   readonly #now: () => Date;
   #writes: Promise<void> = Promise.resolve();
+  readonly #store: OutboxStore;
 
   constructor(opts: AlertDispatcherOptions) {
     this.#channels = new Map(opts.channels.map((c) => [c.name, c]));
     this.#routing = opts.routing;
     this.#outboxPath = opts.outboxPath;
     this.#sentLogPath = opts.sentLogPath ?? defaultSentLogPath(opts.outboxPath);
+    this.#store = opts.store ?? {
+      withLock: (fn) => withFileLock(this.#outboxPath, fn),
+      read: async () => this.#readState(),
+      write: async (state) => {
+        await writeJsonAtomic(this.#sentLogPath, redactDeep(state.sent));
+        await writeJsonAtomic(this.#outboxPath, redactDeep(state.outbox));
+      },
+    };
     this.#timeoutMs = opts.timeoutMs ?? DEFAULT_DISPATCH_TIMEOUT_MS;
     this.#now = opts.now ?? (() => new Date());
     const onEvent = opts.onEvent;
@@ -172,8 +194,8 @@ export class AlertDispatcher {
   /** Sends each notice to its channels, in order; what a channel does not accept goes to the outbox. */
   async dispatch(notices: AlertNotice[]): Promise<DeliveryReport[]> {
     const reports: DeliveryReport[] = [];
-    await withFileLock(this.#outboxPath, async () => {
-      const state = this.#readState();
+    await this.#store.withLock(async () => {
+      const state = await this.#store.read();
       // What is sent and what waits in the outbox carry no secret, whatever the evidence held.
       for (const n of notices.map(redactDeep)) {
         if (n.kind === "test") reports.push(...(await this.#sendTest(n)));
@@ -188,8 +210,8 @@ export class AlertDispatcher {
   /** Retries every queued notice, oldest first; a channel that is still down is skipped after its first failure. */
   async retryOutbox(): Promise<DeliveryReport[]> {
     const reports: DeliveryReport[] = [];
-    await withFileLock(this.#outboxPath, async () => {
-      const state = this.#readState();
+    await this.#store.withLock(async () => {
+      const state = await this.#store.read();
       const byChannel = new Map<string, OutboxEntry[]>();
       for (const e of state.outbox.entries) {
         const list = byChannel.get(e.channel) ?? [];
@@ -420,11 +442,8 @@ export class AlertDispatcher {
 
   /** Writes one after another, each a snapshot taken when its turn comes, so the last write is the newest. */
   #writeState(state: State): Promise<void> {
-    const write = async () => {
-      // The delivery record first: a crash between the two writes repeats nothing.
-      await writeJsonAtomic(this.#sentLogPath, redactDeep(state.sent));
-      await writeJsonAtomic(this.#outboxPath, redactDeep(state.outbox));
-    };
+    // The delivery record first: a crash between the two writes repeats nothing.
+    const write = () => this.#store.write(state);
     const next = this.#writes.then(write, write);
     this.#writes = next.catch(() => {});
     return next;

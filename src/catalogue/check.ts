@@ -94,6 +94,18 @@ function judgeOne(def: CheckDef, context: CheckpointContext): CheckOutcome {
     return outcome;
   } catch (error) {
     if (error instanceof ProbeUnavailable) {
+      // Not reachable from where the monitor runs, as its config says (a CI runner away from the
+      // pipeline's host): N/A, shown as such; no say in the verdict, the rules or the decision.
+      if (error.failure === "notApplicable") {
+        return {
+          verdict: "WARN",
+          notApplicable: true,
+          measured: `N/A: ${error.message}`,
+          threshold: "measured where the monitor can reach the source; a source not reachable from here is N/A, never a pass",
+          advice: "run this check where the source is reachable (the watch beside the pipeline), or make the source reachable and enable it in the config",
+          value: "N/A",
+        };
+      }
       return error.failure === "target"
         ? {
             verdict: "FAIL",

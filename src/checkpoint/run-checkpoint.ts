@@ -8,11 +8,10 @@
 import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import type { LoadedConfig } from "../config/load.js";
-import type { PhaseName } from "../config/schedule.js";
+import { offsetMs, type PhaseName } from "../config/schedule.js";
 import { collect } from "../probes/collect.js";
 import type { Measurements } from "../probes/measurements.js";
 import type { ProbeState } from "../probes/probe.js";
-import { JsonlCheckpointStore } from "../history/jsonl-store.js";
 import { systemClock, type Clock } from "../judge/clock.js";
 import { memoryGrowthPercentPerHour } from "../checks/metrics.js";
 import { CATALOGUE, checksOfPhase, probesOfPhase } from "../catalogue/catalogue.js";
@@ -23,10 +22,10 @@ import { act } from "../act/act.js";
 import { testAlertChannels } from "../act/notices.js";
 import { keyMetrics, pipelineStatus } from "./key-metrics.js";
 import type { BaselineRecord } from "../judge/baseline.js";
-import { EventsLog } from "../report/events-log.js";
 import { renderDashboard } from "../report/dashboard.js";
 import { monitorPaths } from "./paths.js";
 import { monitorState } from "./state.js";
+import { storageFor, type SlotClaim, type Storage } from "../storage/storage.js";
 import { resolvePhase } from "./due.js";
 import { redactAll } from "../secrets.js";
 import { preloadVitest, prepareSpecRun, runPhaseSpecs } from "./run-specs.js";
@@ -58,6 +57,19 @@ export interface CheckpointOutcome {
 export const EXIT = { ok: 0, fail: 1, couldNotRun: 2, inconclusive: 3 } as const;
 
 export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOptions): Promise<CheckpointOutcome> {
+  // The slot's claim (when it stands for one) is released if the run stops before its record, and
+  // queued history writes (a database's events log) are flushed before the outcome is returned.
+  const held: { claim: SlotClaim | null } = { claim: null };
+  const storage = storageFor(loaded.config);
+  try {
+    return await runClaimed(loaded, opts, storage, held);
+  } finally {
+    await held.claim?.release();
+    await storage.flush();
+  }
+}
+
+async function runClaimed(loaded: LoadedConfig, opts: CheckpointOptions, storage: Storage, held: { claim: SlotClaim | null }): Promise<CheckpointOutcome> {
   const { config } = loaded;
   void preloadVitest().catch(() => {}); // overlaps the history and state reads below
   const clock = opts.clock ?? systemClock;
@@ -68,16 +80,16 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
   const print = opts.json && !opts.print ? (t: string) => process.stderr.write(redactAll(t) + "\n") : out;
   const paths = monitorPaths(config.reportsDir);
   mkdirSync(paths.state, { recursive: true });
-  const state = monitorState(paths);
-  const events = new EventsLog(paths.events);
-  const store = new JsonlCheckpointStore<CheckpointRecord>(paths.records);
+  const state = monitorState(storage);
+  const events = storage.events();
+  const store = storage.log<CheckpointRecord>("checkpoints");
   const started = clock.now();
 
   const cutoverFile = await state.cutover.load();
   let cutover = cutoverFile.current;
   // Only the records this checkpoint uses are kept (the history is streamed, never read whole).
   const { records: history, skipped } = await store.readAll((r) => r.phase === "pre-cutover" || belongsTo(r, cutover));
-  for (const s of skipped) print(`warning: ${paths.records} line ${s.line} skipped: ${s.reason}`);
+  for (const s of skipped) print(`warning: ${storage.where("checkpoints")} line ${s.line} skipped: ${s.reason}`);
 
   const resolved = resolvePhase({
     phase: opts.phase,
@@ -101,6 +113,21 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
     if (opts.json) out(JSON.stringify({ verdict: "FAIL", exit_code: EXIT.fail, rolled_back: cutover.rolledBack, message: msg }));
     else print(msg);
     return { exitCode: EXIT.fail, message: msg };
+  }
+
+  // One runner per scheduled checkpoint (docs/DESIGN.md "History in PostgreSQL"): a run that stands
+  // for a slot (and every --phase=auto run) claims (cutover, slot); a second runner at once is told
+  // "already running", a --phase=auto runner after it "already done" (exit 0: the slot is covered).
+  const slot = resolved.scheduledAt ? `${phase}@${resolved.scheduledAt}` : opts.phase === "auto" ? phase : null;
+  if (slot) {
+    const claimed = await storage.claimSlot({ cutoverStartedAt: phase === "pre-cutover" ? null : (cutover?.startedAt ?? null), slot, auto: opts.phase === "auto" });
+    if (!claimed.claimed) {
+      if (opts.json) out(JSON.stringify({ not_run: claimed.standing === "done" ? "already done" : "already running", slot, message: claimed.message }));
+      else print(claimed.message);
+      return { exitCode: EXIT.ok, message: claimed.message };
+    }
+    held.claim = claimed.claim;
+    if (claimed.tookOver) print(`warning: the claim of ${slot} by pid ${claimed.tookOver.owner.pid} on ${claimed.tookOver.owner.host} (since ${claimed.tookOver.claimedAt}) was abandoned: this runner takes it over`);
   }
 
   const startedAt = new Date(clock.now()).toISOString();
@@ -184,7 +211,7 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
     history: [...history.filter((r) => belongsTo(r, cutover)).map((r) => recentMemory(toHistoryPoint(r), opts.watch?.memorySinceMs)), ...(opts.watch?.history ?? [])],
     attestations: (await state.attestations.load()).attestations,
     // The 24-hour uptime criterion: the watch's samples of this cutover, else the checkpoints' own probes.
-    uptime: defs.some((d) => d.id === "uptime-24h") ? await uptimeEvidence({ reportsRoot: paths.root, cutover: cutover ?? null, records: history, nowMs: clock.now() }) : undefined,
+    uptime: defs.some((d) => d.id === "uptime-24h") ? await uptimeEvidence({ reportsRoot: paths.root, samples: storage.log("samples"), cutover: cutover ?? null, records: history, nowMs: clock.now() }) : undefined,
   };
   if (phase === "pre-cutover") context.alertChannels = await testAlertChannels(config);
 
@@ -255,6 +282,8 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
     checkpoint_id: checkpointId,
     phase,
     scheduled_at: resolved.scheduledAt,
+    // Scheduled against actual start (`timestamp`): when the slot was due (a cron runner starts late).
+    ...(cutover && resolved.scheduledAt && /^\d{1,2}:\d{2}$/.test(resolved.scheduledAt) ? { scheduled_for: new Date(Date.parse(cutover.startedAt) + offsetMs(resolved.scheduledAt)).toISOString() } : {}),
     verdict,
     exit_code: exitCode,
     duration_ms: Math.round(clock.now() - started),
@@ -282,6 +311,8 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
     ...(opts.watch?.record ?? {}),
   };
   await store.append(record);
+  // The slot is done once its record stands (an hour0 that recorded no cutover leaves it to a retry).
+  await held.claim?.finish(phase !== "hour0" || cutover?.recordedBy === checkpointId, checkpointId);
   await state.probes.save({ version: 1, state: measurements.state as Record<string, unknown>, cutoverStartedAt: cutover?.startedAt ?? null });
 
   // hour1 records the baseline the later phases compare against.
@@ -333,7 +364,7 @@ export async function runCheckpoint(loaded: LoadedConfig, opts: CheckpointOption
         decisionLine: decisionLine(decision),
         alertsLine: acted.alertsLine,
         rollbackLine: acted.rollbackLine,
-        reportHint: `Record: ${paths.records}\nAllure results: ${resultsDir} (npm run report -> ${paths.allureReport})`,
+        reportHint: `Record: ${storage.where("checkpoints")}\nAllure results: ${resultsDir} (npm run report -> ${paths.allureReport})`,
       }),
     );
   }

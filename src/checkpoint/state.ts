@@ -5,7 +5,9 @@
  */
 import { z } from "zod";
 import { stateFile } from "../state/state-file.js";
-import { judgeStateFile } from "../judge/judge-state.js";
+import path from "node:path";
+import { emptyJudgeState, judgeStateFile, judgeStateSchema } from "../judge/judge-state.js";
+import { STATE_DOCS, type Storage } from "../storage/storage.js";
 import type { MonitorPaths } from "./paths.js";
 
 const cutoverStateSchema = z.object({
@@ -48,13 +50,18 @@ const rollbackAttemptSchema = z.object({
 const rollbackFileSchema = z.object({ version: z.literal(1), attempts: z.array(rollbackAttemptSchema) });
 export type RollbackAttempt = z.infer<typeof rollbackAttemptSchema>;
 
-export function monitorState(paths: MonitorPaths) {
+/**
+ * The state documents, from the storage the config chose (src/storage/: files under
+ * <reports>/state/, or rows in PostgreSQL); given bare paths, the files.
+ */
+export function monitorState(where: MonitorPaths | Storage) {
+  const doc: Storage["doc"] = "doc" in where ? (name, schema, initial) => where.doc(name, schema, initial) : (name, schema, initial) => stateFile(path.join(where.state, name), schema, initial);
   return {
-    cutover: stateFile(paths.cutover, cutoverFileSchema, () => ({ version: 1 as const, current: null, previous: [] })),
-    attestations: stateFile(paths.attestations, attestationsFileSchema, () => ({ version: 1 as const, attestations: [] })),
-    probes: stateFile(paths.probeState, probeStateFileSchema, () => ({ version: 1 as const, state: {}, cutoverStartedAt: null })),
-    rollback: stateFile(paths.rollback, rollbackFileSchema, () => ({ version: 1 as const, attempts: [] })),
-    judge: judgeStateFile(paths.alertState),
+    cutover: doc(STATE_DOCS.cutover, cutoverFileSchema, () => ({ version: 1 as const, current: null, previous: [] })),
+    attestations: doc(STATE_DOCS.attestations, attestationsFileSchema, () => ({ version: 1 as const, attestations: [] })),
+    probes: doc(STATE_DOCS.probes, probeStateFileSchema, () => ({ version: 1 as const, state: {}, cutoverStartedAt: null })),
+    rollback: doc(STATE_DOCS.rollback, rollbackFileSchema, () => ({ version: 1 as const, attempts: [] })),
+    judge: "doc" in where ? where.doc(STATE_DOCS.judge, judgeStateSchema, emptyJudgeState) : judgeStateFile(where.alertState),
   };
 }
 export type MonitorState = ReturnType<typeof monitorState>;

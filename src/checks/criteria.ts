@@ -41,7 +41,7 @@ export function pipelineUp(c: CheckpointContext): CheckOutcome {
   if (m.resources) {
     if (!m.resources.ok) {
       if (m.resources.failure === "target") down.push(`process: ${m.resources.message}`);
-    } else up.push(`process ${m.resources.data.pid} running`);
+    } else up.push(`process running (${m.resources.data.sourceText})`);
   }
   return {
     verdict: down.length ? "FAIL" : "PASS",
@@ -67,16 +67,28 @@ export function pipelineRestarted(c: CheckpointContext): CheckOutcome {
       value: null,
     };
   }
+  if (r.process && r.process.pid === null && r.process.startedAtMs === null) {
+    // The process metrics carry no pid: without the start time nothing tells a restart.
+    return {
+      verdict: "ERROR",
+      notMeasured: true,
+      measured: `restarts not measurable: ${r.metrics?.url ?? "the metrics endpoint"} has no ${r.metrics?.startTime ?? "process start time"} (metrics.processStartTime), and the process metrics carry no pid`,
+      threshold: "process identity (start time) known",
+      advice: "export the process start time (prom-client's default metrics do) or name it in metrics.processStartTime",
+      value: null,
+    };
+  }
   const n = info.restartsWithinHour.length;
-  const was = info.previous ? `pid ${info.previous.pid}${info.previous.startedAtMs ? ` started ${new Date(info.previous.startedAtMs).toISOString()}` : ""}` : "no earlier observation";
-  const now = `pid ${r.process?.pid ?? r.pid}${r.process?.startedAtMs ? ` started ${new Date(r.process.startedAtMs).toISOString()}` : ""}`;
+  const who = (p: { pid: number | null; startedAtMs: number | null }) => [p.pid !== null ? `pid ${p.pid}` : "the process", p.startedAtMs ? `started ${new Date(p.startedAtMs).toISOString()}` : ""].filter(Boolean).join(" ");
+  const was = info.previous ? who(info.previous) : "no earlier observation";
+  const now = `${who(r.process ?? { pid: r.pid, startedAtMs: null })} (${r.source === "metrics" ? `${r.metrics?.startTime ?? "process start time"} of ${r.metrics?.url ?? "the metrics endpoint"}` : `pidfile ${r.pidFile}`})`;
   return {
     verdict: n >= 2 ? "FAIL" : info.restartedSincePrevious || n === 1 ? "WARN" : "PASS",
     measured: `${info.restartedSincePrevious ? "restarted since the previous checkpoint" : "not restarted since the previous checkpoint"} (was ${was}, now ${now}); ${n} restart(s) in the last hour${n ? ` at ${info.restartsWithinHour.join(", ")}` : ""}`,
     threshold: "no restart (one restart in an hour: WARN; a second within the hour: FAIL)",
     advice: "read the pipeline log around the restart for the crash cause (out of memory, unhandled error); a second restart within the hour pages on-call",
     value: n,
-    evidence: { restart: info },
+    evidence: { restart: info, source: r.source },
   };
 }
 

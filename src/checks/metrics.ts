@@ -133,11 +133,11 @@ export function memory(c: CheckpointContext): CheckOutcome {
   const j = judgeBand(m.samples.length ? m.rssMbMax : null, c.config.thresholds.memoryMb);
   return {
     verdict: j.verdict,
-    measured: `memory (RSS of pid ${m.pid}) ${fmt.mb(m.rssMbMax)} max over ${m.samples.length} samples in ${m.windowMs} ms`,
+    measured: `memory (RSS of ${m.sourceText}) ${fmt.mb(m.rssMbMax)} max over ${m.samples.length} samples in ${m.windowMs} ms`,
     threshold: j.threshold,
     advice: ADVICE.memory,
     value: m.samples.length ? round(m.rssMbMax) : null,
-    evidence: { pid: m.pid, rssMbMax: m.rssMbMax, rssMbLast: m.rssMbLast, samples: m.samples.length },
+    evidence: { source: m.source, sourceText: m.sourceText, pid: m.pid, rssMbMax: m.rssMbMax, rssMbLast: m.rssMbLast, samples: m.samples.length },
   };
 }
 
@@ -146,11 +146,11 @@ export function cpu(c: CheckpointContext): CheckOutcome {
   const j = judgeBand(m.samples.length ? m.cpuPercentMean : null, c.config.thresholds.cpuPercent);
   return {
     verdict: j.verdict,
-    measured: `CPU ${fmt.pct(m.cpuPercentMean)} of one core (mean over ${m.windowMs} ms, ${m.samples.length} samples, max ${fmt.pct(m.cpuPercentMax)})`,
+    measured: `CPU ${fmt.pct(m.cpuPercentMean)} of one core (mean over ${m.windowMs} ms, ${m.samples.length} samples, max ${fmt.pct(m.cpuPercentMax)}; ${m.sourceText})`,
     threshold: j.threshold,
     advice: ADVICE.cpu,
     value: m.samples.length ? round(m.cpuPercentMean) : null,
-    evidence: { pid: m.pid, cpuPercentMean: m.cpuPercentMean, cpuPercentMax: m.cpuPercentMax, samples: m.samples.length },
+    evidence: { source: m.source, sourceText: m.sourceText, pid: m.pid, cpuPercentMean: m.cpuPercentMean, cpuPercentMax: m.cpuPercentMax, samples: m.samples.length },
   };
 }
 

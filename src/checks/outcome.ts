@@ -26,10 +26,10 @@ export interface CheckOutcome {
   notApplicable?: boolean;
 }
 
-/** A probe that could not deliver: a target failure is a FAIL, a monitor failure an ERROR. */
+/** A probe that could not deliver: a target failure is a FAIL, a monitor failure an ERROR, a source not reachable by configuration N/A. */
 export class ProbeUnavailable extends Error {
   constructor(
-    readonly failure: "target" | "monitor",
+    readonly failure: "target" | "monitor" | "notApplicable",
     message: string,
   ) {
     super(message);

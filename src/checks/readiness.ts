@@ -99,12 +99,15 @@ export function monitoringConfigured(c: CheckpointContext): CheckOutcome {
     const r = (m as unknown as Record<string, { ok: boolean; failure?: string } | undefined>)[p];
     return !r || (!r.ok && r.failure === "monitor");
   });
+  // Sources the config declares unreachable from where the monitor runs: neither read nor failed.
+  const na = m.probes.filter((p) => (m as unknown as Record<string, { ok: boolean; failure?: string } | undefined>)[p]?.failure === "notApplicable");
+  const read = m.probes.length - failed.length - na.length;
   return {
     verdict: failed.length ? "FAIL" : "PASS",
-    measured: `configuration valid; ${m.probes.length - failed.length}/${m.probes.length} probes could read the target${failed.length ? ` (not: ${failed.join(", ")})` : ""}`,
+    measured: `configuration valid; ${read}/${m.probes.length - na.length} probes could read the target${failed.length ? ` (not: ${failed.join(", ")})` : ""}${na.length ? `; N/A from here: ${na.join(", ")}` : ""}`,
     threshold: "config valid and every probe of the phase able to read its source",
     advice: "fix the probe configuration for the failing sources (paths, metric names, patterns)",
-    value: `${m.probes.length - failed.length}/${m.probes.length}`,
+    value: `${read}/${m.probes.length - na.length}`,
   };
 }
 

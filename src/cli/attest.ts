@@ -1,8 +1,7 @@
 import { UsageError } from "../errors.js";
 import { loadConfig } from "../config/load.js";
-import { monitorPaths } from "../checkpoint/paths.js";
 import { monitorState } from "../checkpoint/state.js";
-import { EventsLog } from "../report/events-log.js";
+import { storageFor } from "../storage/storage.js";
 import { main, parseFlags } from "./main.js";
 
 const USAGE = 'usage: npm run attest -- --item ID --by NAME [--note TEXT] [--config FILE]   (npm run attest -- --list shows the items)';
@@ -32,7 +31,8 @@ main(async () => {
     return 0;
   }
   const { config } = await loadConfig({ file: values.config });
-  const state = monitorState(monitorPaths(config.reportsDir));
+  const storage = storageFor(config);
+  const state = monitorState(storage);
   const recorded = (await state.attestations.load()).attestations;
   if (values.list) {
     for (const a of config.attestations) {
@@ -46,7 +46,7 @@ main(async () => {
   if (!item) throw new UsageError(`--item: "${values.item}" is not an attestation item; known: ${config.attestations.map((a) => a.id).join(", ")}`);
   const entry = { id: item.id, by: values.by.trim(), at: new Date().toISOString(), ...(values.note ? { note: values.note } : {}) };
   await state.attestations.update((f) => ({ ...f, attestations: [...f.attestations, entry] }));
-  new EventsLog(monitorPaths(config.reportsDir).events).write({ type: "attestation", ...entry });
+  storage.events().write({ type: "attestation", ...entry });
   process.stdout.write(`attested: ${item.line} — by ${entry.by} at ${entry.at}\n`);
   return 0;
 });

@@ -6,6 +6,7 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { MonitorUserError, UsageError } from "../errors.js";
 import { redactAll } from "../secrets.js";
+import { closeAllStorage } from "../storage/storage.js";
 
 export async function main(run: () => Promise<number>): Promise<never> {
   // Output piped into `head` and closed early is not an error of the command.
@@ -24,6 +25,13 @@ export async function main(run: () => Promise<number>): Promise<never> {
       if (process.env.CUTOVER_MONITOR_DEBUG) process.stderr.write(`${e?.stack ?? ""}\n`);
     }
     code = 2;
+  }
+  // Queued history writes (a database's events log) are written and its connections closed.
+  try {
+    await closeAllStorage();
+  } catch (error) {
+    process.stderr.write(`cutover-monitor: ${redactAll(String((error as Error)?.message ?? error).split("\n")[0]!)}\n`);
+    if (code === 0) code = 2;
   }
   // Give stdout a chance to flush, then exit with the code (open handles must not keep us alive).
   await new Promise((r) => process.stdout.write("", () => r(undefined)));

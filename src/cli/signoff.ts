@@ -11,7 +11,7 @@ import { loadConfig } from "../config/load.js";
 import { monitorState } from "../checkpoint/state.js";
 import { MonitorUserError, UsageError } from "../errors.js";
 import { buildReport } from "../report/build.js";
-import { EventsLog } from "../report/events-log.js";
+import { storageFor } from "../storage/storage.js";
 import { buildModel } from "../report/model.js";
 import { SIGNOFF_ROLES, signoffConfigOf } from "../report/signoff-config.js";
 import { buildSignoff } from "../report/signoff-model.js";
@@ -73,7 +73,7 @@ main(async () => {
 
   // The decision as it stands, and the history it stands on.
   const sources = await readSources(loaded);
-  if (!sources.records.length) throw new MonitorUserError("E_NO_RECORDS", `${sources.paths.records}: no checkpoint recorded yet: nothing to sign`);
+  if (!sources.records.length) throw new MonitorUserError("E_NO_RECORDS", `${storageFor(config).where("checkpoints")}: no checkpoint recorded yet: nothing to sign`);
   const now = buildSignoff(sources, buildModel(sources));
   const key = signingKey(signoffConfigOf(config), sources.paths.signing, { create: true })!;
   if (key.created) {
@@ -93,13 +93,15 @@ main(async () => {
     },
     publicKeyFingerprint: key.fingerprint,
   };
-  await signoffsFile(sources.paths).update((f) => ({ ...f, signoffs: [...f.signoffs, entry] }));
+  const storage = storageFor(config);
+  await signoffsFile(storage).update((f) => ({ ...f, signoffs: [...f.signoffs, entry] }));
   if (config.attestations.some((a) => a.id === role.attestation)) {
-    const state = monitorState(sources.paths);
+    const state = monitorState(storage);
     await state.attestations.update((f) => ({ ...f, attestations: [...f.attestations, { id: role.attestation, by: entry.by, at: entry.at, note: `${entry.decision}${entry.note ? `; ${entry.note}` : ""}` }] }));
   }
-  new EventsLog(sources.paths.events).write({ type: "signoff", severity: entry.decision === "NO-GO" ? "critical" : "info", role: entry.role, by: entry.by, at: entry.at, note: entry.note, decision: entry.decision, chain: entry.chain, publicKeyFingerprint: entry.publicKeyFingerprint });
+  storage.events().write({ type: "signoff", severity: entry.decision === "NO-GO" ? "critical" : "info", role: entry.role, by: entry.by, at: entry.at, note: entry.note, decision: entry.decision, chain: entry.chain, publicKeyFingerprint: entry.publicKeyFingerprint });
 
+  await storage.flush(); // the event is in the history before the bundle copies it
   const r = await buildReport(loaded, { allure: false, pdf: !values["no-pdf"] });
   const rel = (p: string) => (path.relative(process.cwd(), p).startsWith("..") ? p : path.relative(process.cwd(), p) || p);
   out(`signed ${entry.decision} as ${role.title} (${entry.by}) at ${entry.at}${entry.decision === "NO-GO" ? ` — a NO-GO: ${now.reasons.slice(0, 2).join("; ")}` : entry.decision === "GO WITH CONDITIONS" ? ` — conditions: ${now.conditions.length}` : ""}`);

@@ -1,11 +1,10 @@
 /** `npm run silence`: mute an alert rule's notifications until a time (its state is still tracked). */
 import { UsageError } from "../errors.js";
 import { loadConfig } from "../config/load.js";
-import { monitorPaths } from "../checkpoint/paths.js";
 import { monitorState } from "../checkpoint/state.js";
 import { activeSilences, createSilence } from "../judge/silences.js";
 import { systemClock } from "../judge/clock.js";
-import { EventsLog } from "../report/events-log.js";
+import { storageFor } from "../storage/storage.js";
 import { main, parseFlags } from "./main.js";
 
 const USAGE =
@@ -43,8 +42,8 @@ main(async () => {
     return 0;
   }
   const { config } = await loadConfig({ file: values.config });
-  const paths = monitorPaths(config.reportsDir);
-  const judge = monitorState(paths).judge;
+  const storage = storageFor(config);
+  const judge = monitorState(storage).judge;
   if (values.list) {
     const active = activeSilences((await judge.load()).silences, systemClock);
     if (!active.length) process.stdout.write("no active silence\n");
@@ -64,7 +63,7 @@ main(async () => {
     throw new UsageError((e as Error).message);
   }
   await judge.update((s) => ({ ...s, silences: [...activeSilences(s.silences, systemClock), silence] }));
-  new EventsLog(paths.events).write({ type: "silence", rule: silence.ruleId, until: silence.until, by: silence.by, reason: silence.reason });
+  storage.events().write({ type: "silence", rule: silence.ruleId, until: silence.until, by: silence.by, reason: silence.reason });
   process.stdout.write(`silenced ${silence.ruleId} until ${silence.until} (${silence.id})\n`);
   return 0;
 });

@@ -14,12 +14,11 @@ import { CATALOGUE, checksOfPhase, probesOfPhase } from "../catalogue/catalogue.
 import { assess } from "../catalogue/check.js";
 import type { CheckpointContext, CheckpointRecord } from "../checkpoint/context.js";
 import { hour1Baseline, toHistoryPoint } from "../checkpoint/run-checkpoint.js";
-import { monitorPaths } from "../checkpoint/paths.js";
+import { storageFor } from "../storage/storage.js";
 import { monitorState } from "../checkpoint/state.js";
 import { PACKAGE_ROOT, preloadVitest } from "../checkpoint/run-specs.js";
 import { collect } from "../probes/collect.js";
 import type { ProbeState } from "../probes/probe.js";
-import { JsonlCheckpointStore } from "../history/jsonl-store.js";
 import { UsageError } from "../errors.js";
 import { redactAll, redactDeep } from "../secrets.js";
 import { phaseTestOptions } from "../../specs/phase-project.js";
@@ -104,12 +103,12 @@ main(async () => {
 
 /** The checkpoint context of a measurement now, as run-checkpoint builds it, without writing any state. */
 async function liveContext(config: Awaited<ReturnType<typeof loadConfig>>["config"], phase: PhaseName): Promise<CheckpointContext> {
-  const paths = monitorPaths(config.reportsDir);
-  const state = monitorState(paths);
+  const storage = storageFor(config);
+  const state = monitorState(storage);
   const cutover = (await state.cutover.load()).current;
   const judge = await state.judge.load();
   const probeState = ((await state.probes.load()).state ?? {}) as ProbeState;
-  const { records } = await new JsonlCheckpointStore<CheckpointRecord>(paths.records).readAll((r) => !cutover || r.timestamp >= cutover.startedAt);
+  const { records } = await storage.log<CheckpointRecord>("checkpoints").readAll((r) => !cutover || r.timestamp >= cutover.startedAt);
   const defs = checksOfPhase(phase);
   const startedAt = new Date().toISOString();
   const measurements = await collect(phase, config.target, { previous: structuredClone(probeState), now: () => Date.now(), checkpoint: `ui ${phase}`, cutoverStartedAt: cutover?.startedAt ?? null }, probesOfPhase(phase, defs));

@@ -11,6 +11,7 @@ import { signoffConfigOf } from "../report/signoff-config.js";
 import { trustedKey } from "../report/signing.js";
 import { reportPaths } from "../report/sources.js";
 import { verifyBundle } from "../report/verify.js";
+import { LOG_FILES, storageFor, type LogName } from "../storage/storage.js";
 import { main } from "./main.js";
 
 const USAGE = "usage: npm run verify -- BUNDLE_DIR [--public-key PATH|sha256:FINGERPRINT] [--history DIR] [--config FILE]";
@@ -28,7 +29,8 @@ Checks a sign-off bundle (e.g. reports/signoff):
 Names the first record or file that changed.
 
   --public-key K   a PEM public key file, or its fingerprint sha256:<64 hex> (npm run signoff prints it)
-  --history DIR    where the live checkpoints.jsonl and monitoring_events.log are (default: the bundle's parent)
+  --history DIR    where the live checkpoints.jsonl and monitoring_events.log are (default: the bundle's parent,
+                   or the PostgreSQL history when the config's history.kind is "postgres")
   --config FILE    the config file (default: cutover.config.ts)
   --help           this text
 
@@ -57,7 +59,11 @@ main(async () => {
   // The reports' own public key: the state beside this bundle (its parent), else the configured reports dir.
   const bundleState = path.join(path.dirname(path.resolve(bundle)), "state", "signing");
   const signingDir = given ? paths.signing : bundleState;
-  const result = await verifyBundle(bundle, () => trustedKey(given, baseDir, signingDir, where), values.history);
+  // The live history in a database (config history.kind "postgres") unless --history names a folder.
+  const storage = loaded.config.history.kind === "postgres" && !values.history ? storageFor(loaded.config) : null;
+  const names = Object.entries(LOG_FILES) as [LogName, string][];
+  const live = storage ? (file: string) => names.filter(([, f]) => f === file).map(([n]) => ({ where: storage.where(n), lines: () => storage.log(n).lines() }))[0] ?? null : undefined;
+  const result = await verifyBundle(bundle, () => trustedKey(given, baseDir, signingDir, where), values.history, live);
   const out = (line: string) => process.stdout.write(line + "\n");
   if (result.status === "could not run") {
     process.stderr.write(`cutover-monitor: verify could not run: ${result.error}\n`);

@@ -24,6 +24,27 @@ export const configSchema = z.object({
   reportsDir: z.string().default(() => process.env.CUTOVER_REPORTS_DIR || "reports"),
   /** Link put in alerts (e.g. where CI publishes the Allure report). */
   reportUrl: z.string().optional(),
+  /**
+   * Where the history and the state live (src/storage/, docs/DESIGN.md "History in PostgreSQL"):
+   * - `{ kind: "jsonl" }` (the default): files under reportsDir (checkpoints.jsonl, monitoring_events.log,
+   *   samples.jsonl, state/*.json);
+   * - `{ kind: "postgres", connectionStringEnv: "CUTOVER_HISTORY_DATABASE_URL" }`: one PostgreSQL database
+   *   shared by every runner (a CI job, a Kubernetes CronJob and the watch's Deployment): the checkpoint
+   *   records, samples, events log, alert state, cutover state, outbox, attestations, sign-offs, rollback
+   *   and checkpoint claims, in tables keyed by the cutover id (the config's `name`), created on first use.
+   *   The connection string is read from the variable named here only (a secret: never printed); the
+   *   Allure results, the site and the sign-off bundle stay under reportsDir.
+   */
+  history: z
+    .discriminatedUnion("kind", [
+      z.object({ kind: z.literal("jsonl") }),
+      z.object({
+        kind: z.literal("postgres"),
+        /** The environment variable holding the connection string (postgres://user:password@host:5432/db). */
+        connectionStringEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected an environment variable name").default("CUTOVER_HISTORY_DATABASE_URL"),
+      }),
+    ])
+    .default({ kind: "jsonl" }),
   target: targetSchema.prefault({}),
   /** The 24-hour decision's rules and the sign-off's keys (src/report/signoff-config.ts). */
   signoff: signoffConfigSchema.prefault({}),

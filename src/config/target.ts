@@ -162,16 +162,32 @@ const metricsSchema = z
   })
   .prefault({});
 
+/**
+ * Memory, CPU and restarts of the pipeline process: from its pidfile (RSS and CPU of that pid,
+ * read on this host), or, where no pidfile is reachable (a runner away from the pipeline's host,
+ * such as a CI job: `pidFile: null`), from the target's Prometheus process metrics at
+ * `metrics.path` (restarts from `metrics.processStartTime`). With neither, these checks are N/A.
+ */
 const processSchema = z
   .object({
-    pidFile: z.string().default("pipeline.pid"),
+    /** null: no pidfile reachable from where the monitor runs; the process metrics are read instead. */
+    pidFile: z.string().nullable().default("pipeline.pid"),
     cpuWindowMs: z.number().int().positive().default(1000),
     cpuSampleIntervalMs: z.number().int().positive().default(200),
+    /** The process metrics read when `pidFile` is null (prom-client's and most client libraries' names). */
+    metrics: z
+      .object({
+        residentMemoryBytes: z.string().default("process_resident_memory_bytes"),
+        cpuSecondsTotal: z.string().default("process_cpu_seconds_total"),
+      })
+      .prefault({}),
   })
   .prefault({});
 
 const logsSchema = z
   .object({
+    /** false: the pipeline's log is not reachable from where the monitor runs (not served to it): the log checks are N/A. */
+    enabled: z.boolean().default(true),
     path: z.string().default("logs/pipeline.log"),
     /** Matched at the start of each line; must have a named group `level` (optionally `ts`). */
     linePattern: regexString
@@ -320,6 +336,8 @@ const auditSchema = z
 
 const validationSchema = z
   .object({
+    /** false: the pipeline's validation script cannot be run from where the monitor runs (it reads the pipeline's host): the validation checks are N/A. */
+    enabled: z.boolean().default(true),
     command: argv.default([tsx, cli, "validate"]),
     cwd: z.string().nullable().default(null),
     timeoutMs: z.number().int().positive().default(120_000),

@@ -6,7 +6,7 @@ import { MonitorUserError } from "../errors.ts";
 import { withFileLock, type FileLockOptions } from "../state/file-lock.ts";
 import { boundForStorage, storeOnce, type BoundOptions } from "./bound.ts";
 import { linesBackward, linesForward, type RawLine } from "./jsonl-lines.ts";
-import { ChainVerifier, chainLine, unchained, type ChainStatus, type CheckpointStore, type ReadResult, type SkippedLine } from "./store.ts";
+import { ChainVerifier, chainLine, unchained, type ChainStatus, type CheckpointStore, type ReadResult, type SkippedLine, type StoredLine } from "./store.ts";
 
 /** Bytes read at a time. */
 export const CHUNK_BYTES = 64 * 1024;
@@ -84,14 +84,7 @@ export class JsonlCheckpointStore<T extends object = Record<string, unknown>> im
 
   /** The record as stored: bounded, evidence once, one line of JSON. */
   private storedLine(record: T): string {
-    const bound = this.options.bound;
-    const stored = (b: BoundOptions) => JSON.stringify(storeOnce(boundForStorage(record, b)));
-    let line = bound === false ? JSON.stringify(record) : stored(bound ?? {});
-    if (line === undefined || !line.startsWith("{")) {
-      throw new TypeError(`${this.path}: a checkpoint record must be a JSON object`);
-    }
-    if (bound !== false && Buffer.byteLength(line) > MAX_RECORD_BYTES) line = stored({ ...bound, ...HARDER });
-    return line;
+    return storedRecordLine(record, this.options.bound, this.path);
   }
 
   /** Under the lock: the whole line or nothing (a short or failed write is truncated back off). */
@@ -330,24 +323,68 @@ export class JsonlCheckpointStore<T extends object = Record<string, unknown>> im
     });
   }
 
+  /**
+   * Every stored line's exact text in order, 1-based line numbers (blank lines skipped; a line
+   * over the size limit is yielded with `text: null`): what `npm run verify` hashes, and what a
+   * sign-off bundle copies.
+   */
+  async *lines(): AsyncGenerator<StoredLine> {
+    let handle: FileHandle;
+    try {
+      handle = await open(this.path, "r");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+      throw err;
+    }
+    try {
+      const size = (await handle.stat()).size;
+      for await (const raw of linesForward(handle, size, this.lineOptions)) {
+        if (raw.text !== null && raw.text.trim() === "") continue;
+        yield { text: raw.text, line: raw.line };
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+
   /** One line: a record, a reason to skip it, or undefined for a blank line. */
   private toRecord(raw: RawLine): { record: T } | { reason: string } | undefined {
     if (raw.text === null) return { reason: `line over ${this.lineOptions.maxLineBytes} bytes (${raw.bytes} bytes), not read` };
-    if (raw.text.trim() === "") return undefined;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw.text);
-    } catch (err) {
-      return { reason: raw.unterminated ? "torn last line (no newline, not valid JSON)" : `invalid JSON: ${(err as Error).message}` };
-    }
-    if (value === null || typeof value !== "object" || Array.isArray(value)) return { reason: "not a JSON object" };
-    value = unchained(value);
-    if (!this.options.parse) return { record: value as T };
-    try {
-      return { record: this.options.parse(value) };
-    } catch (err) {
-      return { reason: `invalid record: ${(err as Error).message.split("\n")[0]}` };
-    }
+    return parseStoredLine(raw.text, this.options.parse, raw.unterminated);
+  }
+}
+
+/**
+ * The record as a store keeps it: redacted by the caller, bounded (src/history/bound.ts), evidence
+ * stored once, one line of JSON (bounded harder when still over MAX_RECORD_BYTES). `where` names
+ * the store in the error. Every backend stores exactly this text (plus its chain field).
+ */
+export function storedRecordLine(record: object, bound: BoundOptions | false | undefined, where: string): string {
+  const stored = (b: BoundOptions) => JSON.stringify(storeOnce(boundForStorage(record, b)));
+  let line = bound === false ? JSON.stringify(record) : stored(bound ?? {});
+  if (line === undefined || !line.startsWith("{")) {
+    throw new TypeError(`${where}: a checkpoint record must be a JSON object`);
+  }
+  if (bound !== false && Buffer.byteLength(line) > MAX_RECORD_BYTES) line = stored({ ...bound, ...HARDER });
+  return line;
+}
+
+/** One stored line read back: the record without its chain field, a reason to skip it, or undefined for a blank line. */
+export function parseStoredLine<T>(text: string, parse: ((value: unknown) => T) | undefined, unterminated = false): { record: T } | { reason: string } | undefined {
+  if (text.trim() === "") return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return { reason: unterminated ? "torn last line (no newline, not valid JSON)" : `invalid JSON: ${(err as Error).message}` };
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return { reason: "not a JSON object" };
+  value = unchained(value);
+  if (!parse) return { record: value as T };
+  try {
+    return { record: parse(value) };
+  } catch (err) {
+    return { reason: `invalid record: ${(err as Error).message.split("\n")[0]}` };
   }
 }
 

@@ -30,6 +30,15 @@ export interface CheckpointStore<T extends object = Record<string, unknown>> {
   readLast(n: number, filter?: (record: T) => boolean): Promise<T[]>;
   /** The hash chain over every stored line, checked from the first: its head and the first line that breaks it. */
   chain(): Promise<ChainStatus>;
+  /** Every stored line's exact text (with its chain field), in order: what verify hashes and a bundle copies. */
+  lines(): AsyncIterable<StoredLine>;
+}
+
+/** One stored line as written (chain field included); `text` null when too long to read. */
+export interface StoredLine {
+  text: string | null;
+  /** 1-based position (the line number in a JSONL file, the sequence number in a database). */
+  line: number;
 }
 
 /**

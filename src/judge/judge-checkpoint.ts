@@ -23,7 +23,8 @@ export function observationsOf(checks: readonly CheckRecord[], source: string): 
   for (const c of checks) {
     obs[c.id] = {
       verdict: c.verdict,
-      measured: !c.notMeasured && c.verdict !== "ERROR",
+      // N/A (not configured, or not reachable from where the monitor runs) has no say in the rules.
+      measured: !c.notMeasured && !c.notApplicable && c.verdict !== "ERROR",
       value: c.value,
       evidence: { threshold: c.threshold, reason: c.measured, window: windowOf(c) },
       source,

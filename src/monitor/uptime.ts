@@ -12,6 +12,7 @@
 import path from "node:path";
 import type { CheckpointRecord, CutoverState } from "../checkpoint/context.js";
 import { JsonlCheckpointStore } from "../history/jsonl-store.js";
+import type { CheckpointStore } from "../history/store.js";
 import type { WatchLine } from "./watch-lines.js";
 
 export interface Observation {
@@ -158,10 +159,11 @@ export interface UptimeEvidence {
  * The evidence for the uptime criterion at a checkpoint: the watch's samples of this cutover when
  * there are any, else the checkpoints' own pipeline-up. `nowMs` is the monitor's clock.
  */
-export async function uptimeEvidence(input: { reportsRoot: string; cutover: CutoverState | null; records: readonly CheckpointRecord[]; nowMs: number }): Promise<UptimeEvidence | undefined> {
+export async function uptimeEvidence(input: { reportsRoot: string; samples?: CheckpointStore<WatchLine>; cutover: CutoverState | null; records: readonly CheckpointRecord[]; nowMs: number }): Promise<UptimeEvidence | undefined> {
   if (!input.cutover) return undefined;
   const fromMs = Date.parse(input.cutover.startedAt);
-  const store = new JsonlCheckpointStore<WatchLine>(path.join(input.reportsRoot, "samples.jsonl"));
+  // The watch's samples from the storage the config chose (src/storage/), else samples.jsonl.
+  const store = input.samples ?? new JsonlCheckpointStore<WatchLine>(path.join(input.reportsRoot, "samples.jsonl"));
   const { records: lines } = await store.readAll((l) => typeof l.t === "string" && Date.parse(l.t) >= fromMs - 60 * MIN);
   const starts = lines.filter((l): l is Extract<WatchLine, { kind: "start" }> => l.kind === "start");
   const observations = watchObservations(lines).filter((o) => o.t >= fromMs - 60 * MIN);

@@ -10,7 +10,8 @@ import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { monitorPaths } from "../checkpoint/paths.js";
-import { stateFile } from "../state/state-file.js";
+import { stateFile, type StateFile } from "../state/state-file.js";
+import { STATE_DOCS, type Storage } from "../storage/storage.js";
 import { MonitorUserError } from "../errors.js";
 
 export function watchPaths(reportsDir: string) {
@@ -46,14 +47,24 @@ const watchFileSchema = z.object({
 });
 export type WatchFile = z.infer<typeof watchFileSchema>;
 
-export function watchStateFile(p: WatchPaths) {
-  return stateFile(p.watch, watchFileSchema, (): WatchFile => ({ version: 1, cutoverStartedAt: null, speed: 1, sampleEverySeconds: 15, scenario: null, fired: [], pipeline: null, sessions: [], finished: null }));
+/** The watch's state: `state/watch.json`, or the storage's document (src/storage/). */
+export function watchStateFile(where: WatchPaths | Storage): StateFile<WatchFile> {
+  const initial = (): WatchFile => ({ version: 1, cutoverStartedAt: null, speed: 1, sampleEverySeconds: 15, scenario: null, fired: [], pipeline: null, sessions: [], finished: null });
+  return "doc" in where ? where.doc(STATE_DOCS.watch, watchFileSchema, initial) : stateFile(where.watch, watchFileSchema, initial);
 }
 
-/** The state file, or null when this reports dir never had a watch. */
-export async function loadWatchFile(p: WatchPaths): Promise<WatchFile | null> {
-  if (!fs.existsSync(p.watch)) return null;
-  return watchStateFile(p).load();
+/** The state, or null when this reports dir (or history) never had a watch. */
+export async function loadWatchFile(where: WatchPaths | StateFile<WatchFile>): Promise<WatchFile | null> {
+  const doc = "load" in where ? where : watchStateFile(where);
+  if (!(await doc.exists())) return null;
+  return doc.load();
+}
+
+const sampleProbesSchema = z.object({ version: z.literal(1), state: z.record(z.string(), z.unknown()), cutoverStartedAt: z.string().nullable() });
+
+/** The samples' probe cursors (`state/watch-probe-state.json`, or the storage's document). */
+export function sampleProbesDoc(storage: Storage) {
+  return storage.doc(STATE_DOCS.watchProbes, sampleProbesSchema, () => ({ version: 1 as const, state: {}, cutoverStartedAt: null }));
 }
 
 interface LockOwner {

@@ -16,12 +16,12 @@ import type { MonitorConfig } from "../config/schema.js";
 import { EXIT, runCheckpoint } from "../checkpoint/run-checkpoint.js";
 import type { CheckpointRecord, CutoverState, HistoryPoint } from "../checkpoint/context.js";
 import { monitorState } from "../checkpoint/state.js";
-import { JsonlCheckpointStore } from "../history/jsonl-store.js";
+import type { CheckpointStore } from "../history/store.js";
+import { storageFor, type Storage } from "../storage/storage.js";
 import type { ProbeState } from "../probes/probe.js";
-import { EventsLog, type MonitoringEvent } from "../report/events-log.js";
+import type { MonitoringEvent } from "../report/events-log.js";
 import { deliver } from "../act/notices.js";
 import { UsageError } from "../errors.js";
-import { writeJsonAtomic } from "../state/state-file.js";
 import { compressConfig, type Compression } from "./compress.js";
 import { DEFAULT_GRACE_SECONDS, ping, writeHeartbeat, type Heartbeat } from "./heartbeat.js";
 import { decisionKey, judgeSample } from "./judge-sample.js";
@@ -32,7 +32,7 @@ import { activeFaults, dueOneShots, loadScenario, scaledSpec, writeFaultsFile, t
 import { watchDisplay, type WatchDisplay } from "./status.js";
 import { hhmm, watchTime, type WatchTime } from "./time.js";
 import { computeUptime, gapAfterMs, watchObservations } from "./uptime.js";
-import { acquireWatchLock, loadWatchFile, pidAlive, watchPaths, watchStateFile, type WatchFile } from "./watch-state.js";
+import { acquireWatchLock, loadWatchFile, pidAlive, sampleProbesDoc, watchPaths, watchStateFile, type WatchFile } from "./watch-state.js";
 
 export interface WatchOptions {
   /** Perform hour0 (the cutover) first. */
@@ -106,8 +106,9 @@ class Watch {
   private readonly config: MonitorConfig;
   private readonly state;
   private readonly events;
-  private readonly lines: JsonlCheckpointStore<WatchLine>;
-  private readonly records: JsonlCheckpointStore<CheckpointRecord>;
+  private readonly storage: Storage;
+  private readonly lines: CheckpointStore<WatchLine>;
+  private readonly records: CheckpointStore<CheckpointRecord>;
   private readonly watchFile;
   private time!: WatchTime;
   private probeConfig!: MonitorConfig;
@@ -151,11 +152,13 @@ class Watch {
     private readonly display: WatchDisplay,
   ) {
     this.config = loaded.config;
-    this.state = monitorState(paths);
-    this.events = new EventsLog(paths.events);
-    this.lines = new JsonlCheckpointStore<WatchLine>(paths.samples);
-    this.records = new JsonlCheckpointStore<CheckpointRecord>(paths.records);
-    this.watchFile = watchStateFile(paths);
+    // History and state where the config keeps them (src/storage/: files, or PostgreSQL).
+    this.storage = storageFor(this.config);
+    this.state = monitorState(this.storage);
+    this.events = this.storage.events();
+    this.lines = this.storage.log<WatchLine>("samples");
+    this.records = this.storage.log<CheckpointRecord>("checkpoints");
+    this.watchFile = watchStateFile(this.storage);
     this.all = slots(this.config.schedule);
   }
 
@@ -170,7 +173,7 @@ class Watch {
 
   async run(): Promise<number> {
     const opts = this.opts;
-    const prev = await loadWatchFile(this.paths);
+    const prev = await loadWatchFile(this.watchFile);
     this.cutover = (await this.state.cutover.load()).current;
     const same = !!prev && !!this.cutover && prev.cutoverStartedAt === this.cutover.startedAt;
     if (same && prev!.finished && !this.cutover!.rolledBack) {
@@ -274,7 +277,7 @@ class Watch {
 
   private async readSampleState(): Promise<Record<string, unknown> | null> {
     try {
-      return JSON.parse(fs.readFileSync(this.paths.sampleProbes, "utf8")).state as Record<string, unknown>;
+      return (await sampleProbesDoc(this.storage).load()).state;
     } catch {
       return null;
     }
@@ -491,6 +494,7 @@ class Watch {
         up: up === "PASS" ? true : up === "FAIL" ? false : null,
         ...(late ? { late_min: late } : {}),
         firing: (r.firing ?? []).filter((f) => !f.muted).map((f) => f.rule),
+        ms: Math.round(this.time.realDuration(this.time.clock.now() - started)),
       };
       if (!deferLine) await this.append(line);
       this.openAlerts = (r.firing ?? []).filter((f) => !f.muted).map((f) => f.rule);
@@ -521,7 +525,7 @@ class Watch {
     const history: HistoryPoint[] = watchHistoryPoint(this.recent([...this.checkpointPoints, ...this.samplePoints], this.memorySince()).sort((a, b) => a.t - b.t));
     const res = await takeSample({ config: this.probeConfig, time: this.time, cutover: this.cutover!, previous: this.sampleState, history, index: i, label: `watch sample #${i} @ ${when}` });
     this.sampleState = res.state;
-    await writeJsonAtomic(this.paths.sampleProbes, { version: 1, state: res.state, cutoverStartedAt: this.cutover!.startedAt });
+    await sampleProbesDoc(this.storage).save({ version: 1, state: res.state as Record<string, unknown>, cutoverStartedAt: this.cutover!.startedAt });
     const j = await judgeSample({
       config: this.config,
       paths: this.paths,
@@ -711,7 +715,7 @@ class Watch {
     const u = computeUptime(watchObservations(lines), start, this.time.clock.now(), gapAfterMs(this.everyMs, this.speed));
     out.push(`Uptime: ${u.uptimePercent ?? "n/a"} % over ${Math.round(u.upMinutes + u.downMinutes)} monitored min; coverage ${u.coveragePercent} %; ${u.incidents.length} incident(s); ${u.gaps.length} monitoring gap(s) (${u.gapMinutes} min)`);
     out.push(`Samples: ${lines.filter((l) => l.kind === "sample").length}; checkpoints run: ${lines.filter((l) => l.kind === "checkpoint").length}; missed: ${lines.filter((l) => l.kind === "missed").length}`);
-    out.push(`Record: ${this.paths.records}; watch history: ${this.paths.samples}; events: ${this.paths.events}`);
+    out.push(`Record: ${this.storage.where("checkpoints")}; watch history: ${this.storage.where("samples")}; events: ${this.storage.where("events")}`);
     return out.join("\n");
   }
 }

@@ -8,7 +8,8 @@
 import type { LoadedConfig } from "../config/load.js";
 import { deliver } from "../act/notices.js";
 import type { AlertNotice } from "../alerts/types.js";
-import { EventsLog, type MonitoringEvent } from "../report/events-log.js";
+import type { MonitoringEvent } from "../report/events-log.js";
+import { storageFor } from "../storage/storage.js";
 import { DEFAULT_GRACE_SECONDS, judgeHeartbeat, ping, readHeartbeat } from "./heartbeat.js";
 import { watchPaths } from "./watch-state.js";
 
@@ -19,7 +20,7 @@ export async function runWatchdog(loaded: LoadedConfig, opts: { graceSeconds?: n
   const v = judgeHeartbeat(hb, Date.now(), grace, paths.heartbeat);
   opts.print(v.line);
   if (v.alive) return 0;
-  const events = new EventsLog(paths.events);
+  const events = storageFor(loaded.config).events();
   events.write({ type: "monitor_down" as MonitoringEvent["type"], severity: "critical", line: v.line, heartbeat_at: hb?.at ?? null, pid: hb?.pid ?? null, age_seconds: v.ageSeconds, grace_seconds: grace });
   const notice: AlertNotice = {
     dedupKey: `cutover-monitor/monitor-down/${hb?.cutoverStartedAt ?? "none"}/${hb?.session ?? 0}/${hb?.at ?? "never"}`,

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import nodePath from "node:path";
 import { resolveTargetPath, type TargetConfig } from "../config/target.js";
-import { errorText, measurementWindow, monitorFailure, runProbe, targetFailure } from "./target-io.js";
+import { errorText, measurementWindow, monitorFailure, notApplicable, runProbe, targetFailure } from "./target-io.js";
 import type { LogState, LogTotals, MeasurementWindow, ProbeContext, ProbeResult } from "./probe.js";
 
 export interface LogSampleLine {
@@ -610,6 +610,7 @@ function afterRotatedTail(rotated: LogScanResult, file: string, log: LogScanResu
  */
 export function probeLogs(target: TargetConfig, ctx: ProbeContext): Promise<ProbeResult<LogsMeasurement>> {
   return runProbe(async () => {
+    if (!target.logs.enabled) throw notApplicable("the pipeline's log is not reachable from where the monitor runs (logs.enabled: false)");
     const path = resolveTargetPath(target, target.logs.path);
     let st: fs.Stats;
     try {

@@ -14,10 +14,17 @@
 
 
 export type ProbeFailureKind = "target" | "monitor";
+/**
+ * Why a probe delivered nothing: a failure, or `notApplicable`: what it reads is not reachable
+ * from where the monitor runs and the config says so (`logs.enabled: false`,
+ * `validation.enabled: false`, no pidfile and no metrics endpoint): its checks are N/A, never a
+ * PASS and never a FAIL.
+ */
+export type ProbeUnavailableKind = ProbeFailureKind | "notApplicable";
 
 export type ProbeResult<T> =
   | { ok: true; data: T; durationMs: number }
-  | { ok: false; failure: ProbeFailureKind; message: string; durationMs: number };
+  | { ok: false; failure: ProbeUnavailableKind; message: string; durationMs: number };
 
 export type ProbeName =
   | "health"
@@ -86,7 +93,8 @@ export interface RawCounters extends CounterReading {
 }
 
 export interface ProcessIdentity {
-  pid: number;
+  /** null: known by its start time only (read from the process metrics, which carry no pid). */
+  pid: number | null;
   /**
    * Process start time, epoch ms. Linux: /proc/<pid>/stat starttime (clock ticks since boot) +
    * /proc/stat btime; elsewhere pidusage's timestamp - elapsed. Resolution about a second.
@@ -147,7 +155,7 @@ export interface ProbeState {
   auditWatermark?: AuditWatermark;
   logTotalsSinceCutover?: LogTotals;
   /** The resources probe's last process identity and the restarts it detected within the hour. */
-  processIdentity?: { pid: number; startedAtMs: number | null; restarts: string[] };
+  processIdentity?: { pid: number | null; startedAtMs: number | null; restarts: string[] };
 }
 
 export interface ProbeContext {

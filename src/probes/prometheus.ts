@@ -18,10 +18,15 @@ export class PromParseError extends Error {
 
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*/;
 
+/**
+ * NaN and the infinities in any letter case, as Prometheus reads them (Go's ParseFloat): prom-client
+ * writes NaN as "Nan" (e.g. nodejs_eventloop_lag_stddev_seconds before the lag was sampled).
+ */
 function parseValue(s: string): number | null {
-  if (s === "NaN") return NaN;
-  if (s === "+Inf" || s === "Inf") return Infinity;
-  if (s === "-Inf") return -Infinity;
+  const lower = s.toLowerCase();
+  if (lower === "nan") return NaN;
+  if (lower === "+inf" || lower === "inf" || lower === "+infinity" || lower === "infinity") return Infinity;
+  if (lower === "-inf" || lower === "-infinity") return -Infinity;
   if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) return null;
   return Number(s);
 }
@@ -86,4 +91,17 @@ export function parsePrometheusText(text: string): PromSample[] {
 export function counterSamples(samples: PromSample[], name: string): PromSample[] {
   const alt = name.endsWith("_total") ? null : `${name}_total`;
   return samples.filter((s) => s.name === name || s.name === alt);
+}
+
+/**
+ * The value of a metric without labels that matter (a process gauge or counter such as
+ * process_resident_memory_bytes): the sum of its samples (a counter also by its OpenMetrics
+ * name with or without `_total`); null when the exposition has no such sample or it is not finite.
+ */
+export function metricValue(samples: PromSample[], name: string): number | null {
+  const alt = name.endsWith("_total") ? name.slice(0, -"_total".length) : null;
+  const found = samples.filter((s) => s.name === name || (alt !== null && s.name === alt));
+  if (!found.length) return null;
+  const v = found.reduce((n, s) => n + s.value, 0);
+  return Number.isFinite(v) ? v : null;
 }

@@ -7,12 +7,12 @@ import {
   resolveTargetPath,
   type TargetConfig,
 } from "../config/target.js";
-import type { MeasurementWindow, ProbeFailureKind, ProbeResult } from "./probe.js";
+import type { MeasurementWindow, ProbeResult, ProbeUnavailableKind } from "./probe.js";
 
 /** A failure a probe classifies itself: "target" -> FAIL, "monitor" -> ERROR. */
 export class ProbeError extends Error {
   constructor(
-    readonly failure: ProbeFailureKind,
+    readonly failure: ProbeUnavailableKind,
     message: string,
     options?: { cause?: unknown },
   ) {
@@ -23,6 +23,8 @@ export class ProbeError extends Error {
 
 export const targetFailure = (message: string, cause?: unknown) => new ProbeError("target", message, { cause });
 export const monitorFailure = (message: string, cause?: unknown) => new ProbeError("monitor", message, { cause });
+/** What the probe reads is not reachable from where the monitor runs, and the config says so: its checks are N/A. */
+export const notApplicable = (message: string) => new ProbeError("notApplicable", message);
 
 export function oneLine(s: string, max = 500): string {
   const line = s.replace(/\s*[\r\n]+\s*/g, " | ").trim();

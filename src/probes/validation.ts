@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import { z } from "zod";
 import { resolveTargetPath, type TargetConfig } from "../config/target.js";
-import { asString, errorText, getPath, globPaths, monitorFailure, runProbe, runTargetCommand, tail, targetFailure } from "./target-io.js";
+import { asString, errorText, getPath, globPaths, monitorFailure, notApplicable, runProbe, runTargetCommand, tail, targetFailure } from "./target-io.js";
 import type { ProbeContext, ProbeResult } from "./probe.js";
 
 export interface ValidationCheck {
@@ -97,6 +97,7 @@ export function parseValidationReport(target: TargetConfig, text: string, file: 
 export function probeValidation(target: TargetConfig, ctx: ProbeContext): Promise<ProbeResult<ValidationMeasurement>> {
   return runProbe(async () => {
     const v = target.validation;
+    if (!v.enabled) throw notApplicable("the pipeline's validation script cannot be run from where the monitor runs (validation.enabled: false)");
     const out = await runTargetCommand(target, v, "validation", { onLine: ctx.onLine, keepLines: 50, now: ctx.now });
     if (out.timedOut) throw targetFailure(`validation command timed out after ${v.timeoutMs} ms: ${out.argv.join(" ")}`);
     const reportPath = resolveTargetPath(target, v.reportPath);

@@ -16,6 +16,7 @@ import { signingKey, type SigningKey } from "./signing.js";
 import { startChromium, type ChromiumHandle } from "./chromium.js";
 import { writeSite } from "./site.js";
 import { readSources, type ReportSources } from "./sources.js";
+import { storageFor } from "../storage/storage.js";
 
 export interface BuildOptions {
   /** Generate the Allure reports too (default true). */
@@ -59,7 +60,7 @@ async function build(loaded: Pick<LoadedConfig, "config" | "source">, opts: Buil
   const progress = opts.progress ?? (() => {});
   const t0 = performance.now();
   const sources = await readSources(loaded, opts.nowMs);
-  if (opts.requireRecords && !sources.records.length) throw new MonitorUserError("E_NO_RECORDS", `${sources.paths.records}: no checkpoint recorded yet; run npm run checkpoint first`);
+  if (opts.requireRecords && !sources.records.length) throw new MonitorUserError("E_NO_RECORDS", `${storageFor(sources.config).where("checkpoints")}: no checkpoint recorded yet; run npm run checkpoint first`);
   const model = buildModel(sources);
   const signoff = buildSignoff(sources, model);
   const t1 = performance.now();
@@ -74,8 +75,14 @@ async function build(loaded: Pick<LoadedConfig, "config" | "source">, opts: Buil
     events: sources.events,
   });
   const key = signingKey(signoffConfigOf(sources.config), sources.paths.signing, { create: !!opts.createKey });
-  const history = { "checkpoints.jsonl": sources.paths.records, "monitoring_events.log": sources.paths.events, "samples.jsonl": sources.paths.samples };
-  const bundle = await writeBundle(signoff, { dir: sources.paths.signoff, history, key, siteHref: path.relative(sources.paths.signoff, sources.paths.site) || ".", pdf: opts.pdf, chromium });
+  // The history the bundle copies: the live files, or the database's lines written out as they are stored.
+  const history = await storageFor(sources.config).historyFiles(sources.paths.state);
+  let bundle: BundleResult;
+  try {
+    bundle = await writeBundle(signoff, { dir: sources.paths.signoff, history: history.files, key, siteHref: path.relative(sources.paths.signoff, sources.paths.site) || ".", pdf: opts.pdf, chromium });
+  } finally {
+    history.cleanup();
+  }
   const t3 = performance.now();
   return { sources, model, signoff, site: { dir: sources.paths.site, ...site }, bundle, allure, key, buildMs: Math.round(t1 - t0 + (t3 - t2)) };
 }

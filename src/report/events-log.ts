@@ -4,7 +4,7 @@ import { redactDeep } from "../secrets.js";
 import path from "node:path";
 import lockfile from "proper-lockfile";
 import { boundForStorage } from "../history/bound.js";
-import { chainLine } from "../history/store.js";
+import { chainLine, type CheckpointStore } from "../history/store.js";
 import { JsonlCheckpointStore } from "../history/jsonl-store.js";
 import { MonitorUserError } from "../errors.js";
 
@@ -58,7 +58,7 @@ export class EventsLog {
   }
 
   write(event: Omit<MonitoringEvent, "ts"> & { ts?: string }): void {
-    const json = JSON.stringify(redactDeep(boundForStorage({ ts: event.ts ?? new Date().toISOString(), ...event })));
+    const json = eventJson(event);
     try {
       withSyncLock(this.file, () => {
         const prev = cutTornTailAndHashLast(this.file);
@@ -73,9 +73,17 @@ export class EventsLog {
   }
 
   /** The log read back (chained lines, skipped lines reported) through the history store. */
-  store(): JsonlCheckpointStore<MonitoringEvent> {
+  store(): CheckpointStore<MonitoringEvent> {
     return new JsonlCheckpointStore<MonitoringEvent>(this.file);
   }
+
+  /** Waits for lines still being written (a database-backed log, src/storage/); a file's lines are written at once. */
+  async flush(): Promise<void> {}
+}
+
+/** One event as stored (without its chain field): stamped, bounded, redacted, one line of JSON. */
+export function eventJson(event: Omit<MonitoringEvent, "ts"> & { ts?: string }): string {
+  return JSON.stringify(redactDeep(boundForStorage({ ts: event.ts ?? new Date().toISOString(), ...event })));
 }
 
 /** Runs `fn` holding `<file>.lock` (proper-lockfile's protocol, shared with the async store); waits while another holds it. */

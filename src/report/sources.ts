@@ -4,7 +4,6 @@
  * cutover, the attestations and the sign-offs, with each file's hash chain. Read once, in
  * chunks, through the history store.
  */
-import { existsSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import type { LoadedConfig } from "../config/load.js";
@@ -12,7 +11,7 @@ import type { MonitorConfig } from "../config/schema.js";
 import type { Attestation, CheckpointRecord, CutoverState } from "../checkpoint/context.js";
 import { monitorPaths, type MonitorPaths } from "../checkpoint/paths.js";
 import { monitorState } from "../checkpoint/state.js";
-import { JsonlCheckpointStore } from "../history/jsonl-store.js";
+import { STATE_DOCS, storageFor, type Storage } from "../storage/storage.js";
 import type { ChainStatus, SkippedLine } from "../history/store.js";
 import { stateFile } from "../state/state-file.js";
 import type { MonitoringEvent } from "./events-log.js";
@@ -36,9 +35,10 @@ export const signoffEntrySchema = z.object({
 export type SignoffEntry = z.infer<typeof signoffEntrySchema>;
 const signoffsFileSchema = z.object({ version: z.literal(1), signoffs: z.array(signoffEntrySchema) });
 
-/** The sign-offs state file (`<reports>/state/signoffs.json`): written atomically under a lock. */
-export function signoffsFile(paths: MonitorPaths) {
-  return stateFile(path.join(paths.state, "signoffs.json"), signoffsFileSchema, () => ({ version: 1 as const, signoffs: [] }));
+/** The sign-offs state (`<reports>/state/signoffs.json`, or the storage's document): written atomically under a lock. */
+export function signoffsFile(where: MonitorPaths | Storage) {
+  const initial = () => ({ version: 1 as const, signoffs: [] });
+  return "doc" in where ? where.doc(STATE_DOCS.signoffs, signoffsFileSchema, initial) : stateFile(path.join(where.state, STATE_DOCS.signoffs), signoffsFileSchema, initial);
 }
 
 /** Where the report and the sign-off write, under the reports directory. */
@@ -101,17 +101,19 @@ const num = (v: unknown): number | null => (typeof v === "number" && Number.isFi
 export async function readSources(loaded: Pick<LoadedConfig, "config" | "source">, nowMs = Date.now()): Promise<ReportSources> {
   const { config } = loaded;
   const paths = reportPaths(config.reportsDir);
-  const state = monitorState(paths);
+  // Read from the storage the config chose (src/storage/): the files, or the shared database.
+  const storage = storageFor(config);
+  const state = monitorState(storage);
   const cutoverFile = await state.cutover.load();
   const cutover = cutoverFile.current;
-  const recordStore = new JsonlCheckpointStore<CheckpointRecord>(paths.records);
+  const recordStore = storage.log<CheckpointRecord>("checkpoints");
   const all = await recordStore.readAll((r) => typeof r === "object" && typeof r.timestamp === "string" && typeof r.checkpoint_id === "string");
   const belongs = (r: CheckpointRecord) => !cutover || r.timestamp >= cutover.startedAt || r.checkpoint_id === cutover.recordedBy;
   const mine = all.records.filter((r) => r.phase !== "pre-cutover" && belongs(r));
   const pre = all.records.filter((r) => r.phase === "pre-cutover" && (!cutover || r.timestamp <= cutover.startedAt));
   const records = [...(pre.length ? [pre[pre.length - 1]!] : []), ...mine].sort((a, b) => a.timestamp.localeCompare(b.timestamp));
 
-  const eventStore = new JsonlCheckpointStore<MonitoringEvent>(paths.events);
+  const eventStore = storage.log<MonitoringEvent>("events");
   const fromIso = cutover ? new Date(Date.parse(cutover.startedAt) - 24 * 3600_000).toISOString() : "";
   const events = (await eventStore.readAll((e) => typeof e.ts === "string" && e.ts >= fromIso)).records;
 
@@ -119,8 +121,8 @@ export async function readSources(loaded: Pick<LoadedConfig, "config" | "source"
   const faults: FaultMark[] = [];
   const watchNotes: ReportSources["watchNotes"] = [];
   let samplesChain: ChainStatus | null = null;
-  if (existsSync(paths.samples)) {
-    const store = new JsonlCheckpointStore<Record<string, unknown>>(paths.samples);
+  if (await storage.hasLog("samples")) {
+    const store = storage.log<Record<string, unknown>>("samples");
     const fromMs = cutover ? Date.parse(cutover.startedAt) - 3600_000 : -Infinity;
     const { records: lines } = await store.readAll();
     for (const l of lines) {
@@ -158,7 +160,7 @@ export async function readSources(loaded: Pick<LoadedConfig, "config" | "source"
     cutover,
     previousCutovers: cutoverFile.previous,
     attestations: (await state.attestations.load()).attestations,
-    signoffs: (await signoffsFile(paths).load()).signoffs,
+    signoffs: (await signoffsFile(storage).load()).signoffs,
     chains: { checkpoints: await recordStore.chain(), events: await eventStore.chain(), samples: samplesChain },
     nowMs: Math.max(nowMs, Number.isFinite(newest) ? newest : 0),
   };

@@ -7,11 +7,9 @@
  */
 import { createHash, createPublicKey } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { open } from "node:fs/promises";
 import path from "node:path";
 import { JsonlCheckpointStore } from "../history/jsonl-store.js";
-import { ChainVerifier, type ChainStatus } from "../history/store.js";
-import { linesForward } from "../history/jsonl-lines.js";
+import { ChainVerifier, type ChainStatus, type StoredLine } from "../history/store.js";
 import { BUNDLED_HISTORY, listFiles, MANIFEST, sha256File, SIGNATURE, signedPayload, type SignatureFile } from "./signoff-bundle.js";
 import { fingerprintOf, verifyText, type TrustedKey } from "./signing.js";
 
@@ -32,7 +30,7 @@ const couldNotRun = (error: string): VerifyResult => ({ status: "could not run",
  * `trusted` resolves the key (it throws a one-line error when none can be found: could not run).
  * `liveDir` holds the live history (default: the bundle's parent, the reports directory).
  */
-export async function verifyBundle(bundleDir: string, trusted: () => TrustedKey, liveDir = path.dirname(path.resolve(bundleDir))): Promise<VerifyResult> {
+export async function verifyBundle(bundleDir: string, trusted: () => TrustedKey, liveDir = path.dirname(path.resolve(bundleDir)), liveStore?: LiveHistory): Promise<VerifyResult> {
   const dir = path.resolve(bundleDir);
   if (!existsSync(dir)) return couldNotRun(`${bundleDir}: no such bundle (npm run report or npm run signoff writes it)`);
   const manifestFile = path.join(dir, MANIFEST);
@@ -106,9 +104,11 @@ export async function verifyBundle(bundleDir: string, trusted: () => TrustedKey,
 
     // The live file: its chain up to the signed record must end in the signed head; what was
     // appended since must chain on from it.
-    const live = path.join(liveDir, name);
-    if (existsSync(live) && path.resolve(live) !== path.resolve(copy)) {
-      const c = await liveChain(live, signed.records);
+    // The live history: the storage's log when given (a database), else the file beside the bundle.
+    const fromStore = liveStore?.(name) ?? null;
+    const live = fromStore ? fromStore.where : path.join(liveDir, name);
+    if (fromStore || (existsSync(live) && path.resolve(live) !== path.resolve(copy))) {
+      const c = await liveChain(fromStore ? fromStore.lines() : new JsonlCheckpointStore(live).lines(), signed.records);
       if (c.atSigned.broken) recordChanges.push(`${live}: ${c.atSigned.broken.reason} (since the sign-off)`);
       else if (c.atSigned.records < signed.records) recordChanges.push(`${live}: ${signed.records - c.atSigned.records} signed record(s) removed (signed: ${signed.records}, now ${c.atSigned.records})`);
       else if (c.atSigned.head !== signed.head) recordChanges.push(`${live}: line ${c.signedLine} (the last signed record) changed since the sign-off`);
@@ -120,24 +120,21 @@ export async function verifyBundle(bundleDir: string, trusted: () => TrustedKey,
   return all.length ? { status: "changed", exitCode: 1, changes: all, checked } : { status: "intact", exitCode: 0, changes: [], checked };
 }
 
-/** The chain of `file` as it stood at its `n`-th record (the signed one), and over the whole file. */
-async function liveChain(file: string, n: number): Promise<{ atSigned: ChainStatus; all: ChainStatus; signedLine: number }> {
+/** Where the live history is when not in files beside the bundle (a database): each bundled name's log, or null. */
+export type LiveHistory = (name: string) => { where: string; lines(): AsyncIterable<StoredLine> } | null;
+
+/** The chain of a live log as it stood at its `n`-th record (the signed one), and over the whole log. */
+async function liveChain(lines: AsyncIterable<StoredLine>, n: number): Promise<{ atSigned: ChainStatus; all: ChainStatus; signedLine: number }> {
   const verifier = new ChainVerifier();
   let atSigned: ChainStatus | null = null;
   let signedLine = 0;
-  const handle = await open(file, "r");
-  try {
-    const size = (await handle.stat()).size;
-    for await (const raw of linesForward(handle, size, { chunkBytes: 64 * 1024, maxLineBytes: 16 * 1024 * 1024, read: async (h, buf, off, len, pos) => (await h.read(buf, off, len, pos)).bytesRead })) {
-      if (raw.text === null) continue;
-      verifier.push(raw.text, raw.line);
-      if (!atSigned && raw.text.trim() !== "" && verifier.result().records === n) {
-        atSigned = verifier.result();
-        signedLine = raw.line;
-      }
+  for await (const raw of lines) {
+    if (raw.text === null) continue;
+    verifier.push(raw.text, raw.line);
+    if (!atSigned && raw.text.trim() !== "" && verifier.result().records === n) {
+      atSigned = verifier.result();
+      signedLine = raw.line;
     }
-  } finally {
-    await handle.close();
   }
   const all = verifier.result();
   // A mismatch on the signed line itself is settled only by the line after it: take the whole file's view.

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { access, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { z } from "zod";
 import { StateFileError } from "../errors.ts";
@@ -76,6 +76,8 @@ export interface StateFile<T> {
   save(value: T): Promise<void>;
   /** Read-modify-write under one lock, so concurrent checkpoints do not lose each other's changes. */
   update(change: (current: T) => T | Promise<T>): Promise<T>;
+  /** Whether it was ever written (load() gives the initial value either way). */
+  exists(): Promise<boolean>;
 }
 
 export function stateFile<S extends z.ZodType>(
@@ -115,6 +117,7 @@ export function stateFile<S extends z.ZodType>(
 
   return {
     path,
+    exists: () => access(path).then(() => true, () => false),
     load: () => withFileLock(path, read, lock),
     save: (value) => withFileLock(path, () => write(value), lock),
     update: (change) =>
