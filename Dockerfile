@@ -24,4 +24,5 @@ RUN npm ci && npm cache clean --force
 ENV CUTOVER_REPORTS_DIR=/app/reports
 VOLUME ["/app/reports"]
 
-CMD ["npm", "run", "monitor"]
+# The monitor itself is the container process (what `npm run monitor` runs), so SIGTERM reaches the watch.
+CMD ["node", "bin/cutover-monitor.mjs", "monitor"]

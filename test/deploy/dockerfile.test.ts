@@ -61,13 +61,15 @@ describe("Dockerfile", () => {
     const cmd = instructions.filter((i) => i.op === "CMD");
     expect(cmd).toHaveLength(1);
     const argv = JSON.parse(cmd[0]!.arg) as string[];
-    expect(argv).toEqual(["npm", "run", "monitor"]);
-    expect(inReadme(argv.join(" "))).toBe(true);
+    // The monitor itself is the container's process (not npm), so that SIGTERM reaches the watch.
+    expect(argv).toEqual(["node", "bin/cutover-monitor.mjs", "monitor"]);
+    expect(JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts.monitor).toBe("node bin/cutover-monitor.mjs monitor");
+    expect(inReadme("npm run monitor")).toBe(true);
     expect(instructions.find((i) => i.op === "USER")?.arg).toBe("node");
   });
 
   it("the commands the Kubernetes objects and the workflow run are README commands (plus --config)", () => {
-    const strip = (c: string) => c.replace(/\s+--config\s+\S+/, "").replace(/--phase="\$PHASE"/, "--phase=auto").replace(/ --$/, "");
+    const strip = (c: string) => c.replace(/^node bin\/cutover-monitor\.mjs (\w+)/, "npm run $1 --").replace(/\s+--config\s+\S+/, "").replace(/--phase="\$PHASE"/, "--phase=auto").replace(/ --$/, "");
     const k8s = ["cronjob.yaml", "deployment.yaml"].map((f) => {
       const docs = parseAllDocuments(fs.readFileSync(path.join(ROOT, "deploy", "kubernetes", f), "utf8"));
       const obj = (Array.isArray(docs) ? docs[0]! : docs).toJS();

@@ -79,14 +79,14 @@ describe("deploy/kubernetes", () => {
     expect(cron.spec.jobTemplate.spec.backoffLimit).toBe(0);
     expect(cronPod.restartPolicy).toBe("Never");
     expect(cronPod.containers).toHaveLength(1);
-    expect(cronPod.containers[0].command).toEqual(["npm", "run", "checkpoint", "--", "--phase=auto", "--config", "/etc/cutover-monitor/cutover.config.ts"]);
+    expect(cronPod.containers[0].command).toEqual(["node", "bin/cutover-monitor.mjs", "checkpoint", "--phase=auto", "--config", "/etc/cutover-monitor/cutover.config.ts"]);
   });
 
-  it("the Deployment: one watch (npm run monitor), never two at once, beside the pipeline with its state volume", () => {
+  it("the Deployment: one watch (the monitor itself as the container process, so SIGTERM reaches it), never two at once, beside the pipeline with its state volume", () => {
     expect(deploy.spec.replicas).toBe(1);
     expect(deploy.spec.strategy).toEqual({ type: "Recreate" });
     expect(deploy.spec.selector.matchLabels).toEqual(deploy.spec.template.metadata.labels);
-    expect(watchPod.containers[0].command).toEqual(["npm", "run", "monitor", "--", "--config", "/etc/cutover-monitor/cutover.config.ts"]);
+    expect(watchPod.containers[0].command).toEqual(["node", "bin/cutover-monitor.mjs", "monitor", "--config", "/etc/cutover-monitor/cutover.config.ts"]);
     expect(watchPod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(60);
     for (const pod of [watchPod, cronPod]) {
       // the pipeline's node, and its state volume
