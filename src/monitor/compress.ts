@@ -54,6 +54,9 @@ export function compressConfig(config: MonitorConfig, speed: number): { config: 
     t.windows.minLookbackSeconds = scaled("windows.minLookbackSeconds", t.windows.minLookbackSeconds, 0, "none");
     t.logs.maxSilenceSeconds = scaled("logs.maxSilenceSeconds", t.logs.maxSilenceSeconds, 4 * interval, "4 pipeline runs");
     t.outputs.local.maxAgeSeconds = scaled("outputs.local.maxAgeSeconds", t.outputs.local.maxAgeSeconds, 4 * interval, "4 pipeline runs");
+    // The remote channels are written by the same runs, their age read from their own clocks: the same scale and floor.
+    if (t.outputs.azure) t.outputs.azure.maxAgeSeconds = scaled("outputs.azure.maxAgeSeconds", t.outputs.azure.maxAgeSeconds, 4 * interval, "4 pipeline runs");
+    if (t.outputs.supabase) t.outputs.supabase.maxAgeSeconds = scaled("outputs.supabase.maxAgeSeconds", t.outputs.supabase.maxAgeSeconds, 4 * interval, "4 pipeline runs");
     t.process.cpuWindowMs = Math.round(scaled("process.cpuWindowMs", t.process.cpuWindowMs, MIN_CPU_WINDOW_MS, "a measurable CPU share", "ms"));
     t.process.cpuSampleIntervalMs = Math.max(MIN_CPU_SAMPLE_MS, Math.min(t.process.cpuSampleIntervalMs, Math.floor(t.process.cpuWindowMs / 4)));
   }

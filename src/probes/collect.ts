@@ -3,6 +3,7 @@ import { oneLine, errorText } from "./target-io.js";
 import { probeAudit } from "./audit.js";
 import { probeCutover } from "./cutover.js";
 import { probeDataQuality } from "./data-quality.js";
+import { dataQualityDeadlineMs } from "./outputs/deadline.js";
 import { probeErrorRate } from "./error-rate.js";
 import { probeHealth } from "./health.js";
 import { probeKpiLatency } from "./kpi-latency.js";
@@ -65,6 +66,9 @@ export function probeDeadlineMs(name: ProbeName, target: TargetConfig): number {
       return target.process.cpuWindowMs + 2 * target.requestTimeoutMs + slack;
     case "audit":
       return 4 * target.requestTimeoutMs + target.audit.settleMs + slack;
+    case "dataQuality":
+      // scaled to the files and channels it reads; the probe's own deadline (naming the channel) fires first
+      return dataQualityDeadlineMs(target) + slack;
     default:
       return 2 * target.requestTimeoutMs + slack;
   }

@@ -98,6 +98,24 @@ describe("the registry built from the config", () => {
     }
   });
 
+  it("redacts an Azure storage connection string's account key (and SAS signature) also where it appears alone", () => {
+    const key = "Q2FuYXJ5LWF6dXJlLWFjY291bnQta2V5LTdmM2Ex+canary/Key==";
+    const sig = "canary%2BSig%2Fa1b2c3";
+    const azureEnv = {
+      OPS_BLOB: `DefaultEndpointsProtocol=http;AccountName=canaryacct;AccountKey=${key};BlobEndpoint=http://127.0.0.1:10000/canaryacct;`,
+      OPS_BLOB_SAS: `BlobEndpoint=https://canaryacct.blob.core.windows.net;SharedAccessSignature=sv=2024-05-04&ss=b&sig=${sig}`,
+    };
+    // Names that say nothing: only the config makes them secrets.
+    const r = secretRegistryFromConfig({ target: { outputs: { azure: { connectionStringEnv: "OPS_BLOB" } } } }, azureEnv);
+    expect(r.entries.find((e) => e.name === "OPS_BLOB")?.source).toBe("target.outputs.azure.connectionStringEnv");
+    expect(r.redact(`whole ${azureEnv.OPS_BLOB} end`)).toBe("whole [REDACTED] end");
+    expect(r.redact(`the SDK said: key ${key} rejected`)).toBe("the SDK said: key [REDACTED] rejected");
+    expect(r.redact(`in a URL: ${encodeURIComponent(key)}`)).toBe("in a URL: [REDACTED]");
+    expect(r.redact("AccountName=canaryacct")).toBe("AccountName=canaryacct");
+    const sas = secretRegistryFromConfig({ target: { outputs: { azure: { connectionStringEnv: "OPS_BLOB_SAS" } } } }, azureEnv);
+    expect(sas.redact(`GET /c/b?sv=2024-05-04&sig=${sig}`)).toBe("GET /c/b?sv=2024-05-04&sig=[REDACTED]");
+  });
+
   it("leaves ordinary text alone: the user name, short values under secret names, the rest", () => {
     const r = secretRegistryFromConfig(config, env);
     const text = `login ${SMTP_USER} flag true, PATH /usr/bin:/bin, postgres://monitor@127.0.0.1:5432/audit`;

@@ -10,7 +10,7 @@ import type { TargetConfig } from "../../config/target.js";
 import { errorText, oneLine } from "../target-io.js";
 import { ChannelError, kpisFromDoc, manifestFacts, missingManifest, rowRules, stringAt, withTimeout, type ChannelHead, type ChannelReader, type KpiFacts, type RunRead } from "./channel.js";
 import { recomputeKpis } from "./kpis.js";
-import { checkerSink, scanCsv } from "./rows.js";
+import { openScanStream, type ScanResult, type ScanStream } from "./scan.js";
 
 type AzureConfig = NonNullable<TargetConfig["outputs"]["azure"]>;
 type Container = import("@azure/storage-blob").ContainerClient;
@@ -29,6 +29,12 @@ function azureLocation(cs: string, container: string, envName: string): string {
 
 const statusOf = (err: unknown) => (err as { statusCode?: number }).statusCode;
 
+let sdk: Promise<typeof import("@azure/storage-blob")> | undefined;
+/** Loads `@azure/storage-blob` once; the probe starts it early, so that loading it (long on a busy machine) is not part of the connect timeout. */
+export function loadAzureSdk(): Promise<typeof import("@azure/storage-blob")> {
+  return (sdk ??= import("@azure/storage-blob"));
+}
+
 export async function openAzure(target: TargetConfig, a: AzureConfig): Promise<ChannelReader> {
   const cs = process.env[a.connectionStringEnv]?.trim();
   if (!cs) throw new ChannelError("monitor", `Azure output channel: environment variable ${a.connectionStringEnv} is not set (outputs.azure.connectionStringEnv)`);
@@ -36,7 +42,7 @@ export async function openAzure(target: TargetConfig, a: AzureConfig): Promise<C
   const location = azureLocation(cs, a.container, a.connectionStringEnv);
   let container: Container;
   try {
-    const { BlobServiceClient } = await import("@azure/storage-blob");
+    const { BlobServiceClient } = await loadAzureSdk();
     const service = BlobServiceClient.fromConnectionString(cs, { retryOptions: { maxTries: 1, tryTimeoutInMs: a.timeoutMs } });
     container = service.getContainerClient(a.container);
   } catch (err) {
@@ -109,23 +115,31 @@ export async function openAzure(target: TargetConfig, a: AzureConfig): Promise<C
         if (statusOf(err) !== 404 && !(err instanceof SyntaxError)) fail(`reading ${prefix}${a.kpiBlob}`, err);
         kpis = { location: prefix + a.kpiBlob, readable: false, error: statusOf(err) === 404 ? "not found" : `not JSON: ${errorText(err)}`, runId: null, values: {} };
       }
-      const hash = createHash("sha256");
-      const sink = checkerSink(rules, () => manifest?.rows ?? 1024);
-      let bytes = 0;
+      // The download is checked in a worker thread (scan.ts) while this thread moves its bytes.
+      let stream: Promise<ScanStream> | null = null;
+      let scanned: ScanResult;
       try {
         const res = await container.getBlobClient(prefix + a.rowsBlob).download(0, undefined, { abortSignal: signal() });
-        const r = await scanCsv(res.readableStreamBody as AsyncIterable<Buffer>, a.csvDelimiter, sink, (chunk) => hash.update(chunk));
-        bytes = r.bytes;
+        stream = openScanStream({ kind: "rows", rules, expectedRows: manifest?.rows ?? 1024, delimiter: a.csvDelimiter, sha256: true }, res.contentLength ?? null);
+        const scan = await stream;
+        try {
+          for await (const chunk of res.readableStreamBody as AsyncIterable<Buffer>) await scan.write(chunk);
+        } catch (err) {
+          scan.abort();
+          throw err;
+        }
+        scanned = await scan.end();
       } catch (err) {
+        void stream?.then((x) => x.abort());
         if (statusOf(err) === 404) throw new ChannelError("target", `Azure ${location}: ${prefix}${a.rowsBlob} not found (run ${runId})`);
         return fail(`reading ${prefix}${a.rowsBlob}`, err);
       }
-      const scan = sink.checker().result();
+      const scan = scanned.scan;
       return {
         runId,
         version: stringAt(kpis.content, target.outputs.local.versionPath),
         manifest,
-        rows: { location: prefix + a.rowsBlob, sha256: hash.digest("hex"), bytes, scan },
+        rows: { location: prefix + a.rowsBlob, sha256: scanned.sha256, bytes: scanned.bytes, scan },
         kpis,
         recomputed: target.outputs.kpis ? recomputeKpis(target.outputs.kpis, scan.sums) : null,
         schemaProblems: [],

@@ -14,7 +14,7 @@ import { resolveTargetPath } from "../../config/target.js";
 import { errorText } from "../target-io.js";
 import { ChannelError, kpisFromDoc, manifestFacts, missingManifest, pollFor, rowRules, stringAt, type ChannelHead, type KpiFacts, type ManifestFacts, type RunRead } from "./channel.js";
 import { recomputeKpis } from "./kpis.js";
-import { checkerSink, scanCsv } from "./rows.js";
+import { scanFile, type ScanResult } from "./scan.js";
 
 export async function newestFile(dir: string): Promise<{ path: string; mtimeMs: number } | null> {
   let best: { path: string; mtimeMs: number } | null = null;
@@ -75,6 +75,19 @@ async function readManifest(target: TargetConfig, runId: string | null, version:
   }
 }
 
+/**
+ * The local channel's run and whether it is fresh, before its rows are read: the reconciliation's
+ * anchor, so that the other channels are read meanwhile (readLocal confirms it). Null: no rows file.
+ */
+export async function peekLocal(target: TargetConfig, nowMs: number): Promise<{ runId: string | null; fresh: boolean } | null> {
+  const o = target.outputs.local;
+  const dir = resolveTargetPath(target, o.dir);
+  if (!fs.existsSync(path.resolve(dir, o.rowsFile))) return null;
+  const [kpis, newest] = await Promise.all([readKpiFile(target, o.kpiFile ? path.resolve(dir, o.kpiFile) : null), newestFile(dir)]);
+  const age = newest ? Math.max(0, Math.round((nowMs - newest.mtimeMs) / 100) / 10) : null;
+  return { runId: kpis.runId, fresh: age !== null && age <= o.maxAgeSeconds };
+}
+
 /** Reads the local channel's latest run. Throws ChannelError("target") when its rows file is missing. */
 export async function readLocal(target: TargetConfig, nowMs: number, maxAttempts = 3): Promise<LocalRead> {
   const o = target.outputs.local;
@@ -89,15 +102,14 @@ export async function readLocal(target: TargetConfig, nowMs: number, maxAttempts
     attempt++;
     const kpis = await readKpiFile(target, kpiFile);
     const manifest = await readManifest(target, kpis.runId, kpis.version, o.rowsFile, o.kpiFile);
-    const hash = createHash("sha256");
-    const sink = checkerSink(rules, () => manifest?.rows ?? 1024);
-    let streamed: { bytes: number; rows: number };
+    let scanned: ScanResult;
     try {
-      streamed = await scanCsv(fs.createReadStream(rowsFile, { highWaterMark: 1 << 20 }), o.csvDelimiter, sink, (chunk) => hash.update(chunk));
+      // in a worker thread (scan.ts): the other channels are read meanwhile
+      scanned = await scanFile({ kind: "rows", rules, expectedRows: manifest?.rows ?? 1024, delimiter: o.csvDelimiter, sha256: true }, rowsFile);
     } catch (err) {
       throw new ChannelError("target", `output rows file is not valid CSV: ${rowsFile}: ${errorText(err)}`);
     }
-    const sha = hash.digest("hex");
+    const sha = scanned.sha256!;
     const after = await readKpiFile(target, kpiFile);
     const newest = await newestFile(dir);
     const raced = after.runId !== kpis.runId || (manifest?.found === true && manifest.rowsSha256 !== null && manifest.rowsSha256 !== sha);
@@ -114,7 +126,7 @@ export async function readLocal(target: TargetConfig, nowMs: number, maxAttempts
       }, 1000, 50);
       continue;
     }
-    const scan = sink.checker().result();
+    const scan = scanned.scan;
     const ageSeconds = newest ? Math.max(0, Math.round((nowMs - newest.mtimeMs) / 100) / 10) : null;
     return {
       dir,
@@ -131,7 +143,7 @@ export async function readLocal(target: TargetConfig, nowMs: number, maxAttempts
         runId: kpis.runId,
         version: kpis.version,
         manifest,
-        rows: { location: rowsFile, sha256: sha, bytes: streamed.bytes, scan },
+        rows: { location: rowsFile, sha256: sha, bytes: scanned.bytes, scan },
         kpis,
         recomputed: target.outputs.kpis ? recomputeKpis(target.outputs.kpis, scan.sums) : null,
         schemaProblems: [],

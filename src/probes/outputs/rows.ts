@@ -7,7 +7,7 @@
  * need: the key-set fingerprint, a checksum per column, and the sums of the KPI columns.
  */
 import { StringDecoder } from "node:string_decoder";
-import { HashSet64, hash2 } from "./hash.js";
+import { KeySet, hash2, hashAscii } from "./hash.js";
 
 export type RowRule = "not-null" | "type" | "unique-key" | "non-negative" | "sum";
 export const ROW_RULES: readonly RowRule[] = ["not-null", "type", "unique-key", "non-negative", "sum"];
@@ -152,24 +152,6 @@ function slow(s: string): number {
   return Number.isFinite(v) ? v : Number.NaN;
 }
 
-/** hash2 of the ASCII text in bytes [s, e) (the same lanes as of the string); false when not ASCII. */
-function hashAscii(buf: Buffer, s: number, e: number, out: Uint32Array): boolean {
-  const len = e - s;
-  let h1 = 0xdeadbeef ^ len;
-  let h2 = 0x41c6ce57 ^ len;
-  for (let i = s; i < e; i++) {
-    const c = buf[i]!;
-    if (c >= 0x80) return false;
-    h1 = Math.imul(h1 ^ c, 2654435761);
-    h2 = Math.imul(h2 ^ c, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  out[0] = h1 >>> 0;
-  out[1] = (h2 >>> 0) || 1;
-  return true;
-}
-
 const hex8 = (x: number) => x.toString(16).padStart(8, "0");
 
 const EMPTY = 0;
@@ -199,7 +181,7 @@ export class RowChecker {
   private readonly csB: Uint32Array;
   private readonly nulls: Float64Array;
   private readonly tallies: Record<RowRule, RuleTally>;
-  private readonly keys: HashSet64;
+  private readonly keys: KeySet;
   private readonly onNull: boolean;
   private readonly onType: boolean;
   private readonly onUnique: boolean;
@@ -213,11 +195,17 @@ export class RowChecker {
   private readonly values: Float64Array;
   private readonly ha: Uint32Array;
   private readonly hb: Uint32Array;
+  /** Where checkLine found each field. */
+  private readonly lineStarts: Int32Array;
+  private readonly lineEnds: Int32Array;
   // where the current row came from (texts of offending cells are made from it, rarely)
   private srcCells: ArrayLike<string | null | undefined> | null = null;
   private srcBuf: Buffer | null = null;
   private srcStarts: Int32Array | null = null;
   private srcEnds: Int32Array | null = null;
+  /** The key cell's bytes (trimmed) in srcBuf. */
+  private keyS = 0;
+  private keyE = 0;
   private readonly keyLanes = new Uint32Array(2);
   private rowsChecked = 0;
   private rowsFailing = 0;
@@ -260,12 +248,14 @@ export class RowChecker {
     this.onNonNeg = enabled.has("non-negative");
     this.onSum = enabled.has("sum");
     this.fingerprints = cfg.fingerprints ?? true;
-    this.keys = new HashSet64(this.onUnique ? expectedRows : 16);
+    this.keys = new KeySet(this.onUnique ? expectedRows : 16);
     this.scale = 10 ** cfg.checksumDecimals;
     this.kind = new Uint8Array(this.n);
     this.values = new Float64Array(this.n);
     this.ha = new Uint32Array(this.n);
     this.hb = new Uint32Array(this.n);
+    this.lineStarts = new Int32Array(this.n);
+    this.lineEnds = new Int32Array(this.n);
   }
 
   /** One row as strings; `cells[i]` is the value of header column i. */
@@ -300,47 +290,119 @@ export class RowChecker {
 
   /** One row as byte ranges [starts[i], ends[i]) of `buf` (UTF-8). */
   checkBytes(buf: Buffer, starts: Int32Array, ends: Int32Array): void {
-    const { n, kind, values, ha, hb, isNum, h } = this;
-    for (let i = 0; i < n; i++) {
-      let s = starts[i]!;
-      let e = ends[i]!;
-      if (s < 0) {
-        kind[i] = EMPTY;
-        continue;
-      }
-      let blank = true;
-      for (let j = s; j < e; j++) {
-        if (buf[j]! > 32) {
-          blank = false;
-          break;
-        }
-      }
-      if (blank) {
-        kind[i] = EMPTY;
-        continue;
-      }
-      if (isNum[i]) {
-        if (decimalInto(buf, s, e, values, i)) {
-          kind[i] = NUM;
-          continue;
-        }
-        kind[i] = BADNUM;
-      } else {
-        kind[i] = TEXT;
-        if (i === this.keyIdx) {
-          while (buf[s]! <= 32) s++;
-          while (buf[e - 1]! <= 32) e--;
-        }
-      }
-      if (!hashAscii(buf, s, e, h)) hash2(buf.toString("utf8", s, e), h);
-      ha[i] = h[0]!;
-      hb[i] = h[1]!;
+    for (let i = 0; i < this.n; i++) {
+      const s = starts[i]!;
+      if (s < 0) this.kind[i] = EMPTY;
+      else this.cell(i, buf, s, ends[i]!);
     }
     this.srcCells = null;
     this.srcBuf = buf;
     this.srcStarts = starts;
     this.srcEnds = ends;
     this.judge();
+  }
+
+  /**
+   * One CSV line, bytes [s, e) of `buf` without its line end, split on the delimiter byte `d` and
+   * decoded in the same pass (the fast path of csvScanner: a plain decimal is parsed while its
+   * field is scanned; any other cell goes through cell(), as in checkBytes). The same result as
+   * checkBytes on the line's fields. False, with nothing recorded: the line has a double quote
+   * (the caller splits it by the RFC 4180 parser).
+   */
+  checkLine(buf: Buffer, s: number, e: number, d: number): boolean {
+    const { n, kind, values, isNum, lineStarts, lineEnds } = this;
+    let p = s;
+    for (let i = 0; i < n; i++) {
+      if (p > e) {
+        // the line has fewer fields than the header
+        kind[i] = EMPTY;
+        lineStarts[i] = -1;
+        lineEnds[i] = -1;
+        continue;
+      }
+      const fs = p;
+      if (isNum[i]) {
+        let neg = false;
+        if (p < e && buf[p] === 45) {
+          neg = true;
+          p++;
+        }
+        let num = 0;
+        let digits = 0;
+        let frac = -1;
+        for (; p < e; p++) {
+          const c = buf[p]! - 48;
+          if (c >= 0 && c <= 9) {
+            num = num * 10 + c;
+            digits++;
+            if (frac >= 0) frac++;
+          } else if (c === -2 && frac < 0) frac = 0;
+          else break;
+        }
+        if (p === e || buf[p] === d) {
+          if (digits > 0 && digits <= 15) {
+            const v = frac > 0 ? num / P10[frac]! : num;
+            values[i] = neg ? -v : v;
+            kind[i] = NUM;
+            lineStarts[i] = fs;
+            lineEnds[i] = p;
+            p++;
+            continue;
+          }
+        } else {
+          // not a plain decimal: the field's end, then the general cell path
+          for (; p < e && buf[p] !== d; p++) if (buf[p] === 34) return false;
+        }
+      } else {
+        for (; p < e && buf[p] !== d; p++) if (buf[p] === 34) return false;
+      }
+      lineStarts[i] = fs;
+      lineEnds[i] = p;
+      this.cell(i, buf, fs, p);
+      p++;
+    }
+    // fields beyond the header's are not checked, but a quote among them makes it a quoted line
+    for (; p < e; p++) if (buf[p] === 34) return false;
+    this.srcCells = null;
+    this.srcBuf = buf;
+    this.srcStarts = lineStarts;
+    this.srcEnds = lineEnds;
+    this.judge();
+    return true;
+  }
+
+  /** Cell i of the current row: bytes [s, e) of buf (checkBytes, checkLine). */
+  private cell(i: number, buf: Buffer, s: number, e: number): void {
+    const { kind, values, ha, hb, isNum, h } = this;
+    let blank = true;
+    for (let j = s; j < e; j++) {
+      if (buf[j]! > 32) {
+        blank = false;
+        break;
+      }
+    }
+    if (blank) {
+      kind[i] = EMPTY;
+      return;
+    }
+    if (isNum[i]) {
+      if (decimalInto(buf, s, e, values, i)) {
+        kind[i] = NUM;
+        return;
+      }
+      kind[i] = BADNUM;
+    } else {
+      kind[i] = TEXT;
+      if (i === this.keyIdx) {
+        while (buf[s]! <= 32) s++;
+        while (buf[e - 1]! <= 32) e--;
+        this.keyS = s;
+        this.keyE = e;
+      }
+    }
+    if (!hashAscii(buf, s, e, h)) hash2(buf.toString("utf8", s, e), h);
+    ha[i] = h[0]!;
+    hb[i] = h[1]!;
   }
 
   /** The text of cell i of the current row (for offending rows only). */
@@ -391,7 +453,7 @@ export class RowChecker {
       wb = hb[k]!;
       this.keyLanes[0] = this.keyLanes[0]! + wa;
       this.keyLanes[1] = this.keyLanes[1]! + wb;
-      if (this.onUnique && !this.keys.add(wa, wb)) {
+      if (this.onUnique && !(this.srcBuf ? this.keys.addBytes(this.srcBuf, this.keyS, this.keyE, wa, wb) : this.keys.add(wa, wb))) {
         this.duplicateRows++;
         if (this.dupExamples.size < 5) this.dupExamples.add(this.keyText()!);
         bad |= 4;
@@ -495,6 +557,8 @@ export interface CsvSink {
   header(cells: string[]): void;
   bytes(buf: Buffer, starts: Int32Array, ends: Int32Array): void;
   strings(cells: string[]): void;
+  /** Optional: a whole line, bytes [s, e), split and checked by the sink itself (RowChecker.checkLine); false: it has a quote, split it. */
+  line?(buf: Buffer, s: number, e: number, delimiter: number): boolean;
 }
 
 /** A RowChecker behind a CsvSink, made when the header arrives. */
@@ -503,6 +567,7 @@ export function checkerSink(rules: RowRulesConfig, expectedRows: () => number): 
   return {
     header: (cells) => void (c = new RowChecker(cells, rules, expectedRows())),
     bytes: (buf, s, e) => c!.checkBytes(buf, s, e),
+    line: (buf, s, e, d) => c!.checkLine(buf, s, e, d),
     strings: (cells) => c!.check(cells),
     checker: () => c ?? new RowChecker([], rules),
   };
@@ -540,8 +605,26 @@ export function csvScanner(delimiter: string, sink: CsvSink, header?: string[]):
   /** Hands every complete line of buf from `pos` on; returns where the unfinished last line starts (or buf.length). */
   const scanLines = (buf: Buffer, pos: number): number => {
     const len = buf.length;
+    const line = sink.line;
     outer: while (pos < len) {
       const lineStart = pos;
+      if (line !== undefined && width >= 0) {
+        // the fast path: the line's end (memchr), then the sink splits and checks it in one pass
+        const nl = buf.indexOf(10, pos);
+        if (nl < 0) return lineStart;
+        let e = nl;
+        if (e > pos && buf[e - 1] === 13) e--;
+        if (e === pos) {
+          pos = nl + 1; // a blank line
+          continue;
+        }
+        if (sink.line!(buf, pos, e, d)) {
+          rows++;
+          pos = nl + 1;
+          continue;
+        }
+        // a quote: the general path below, from the line's start
+      }
       let f = 0;
       let fs = pos;
       for (; pos < len; pos++) {
@@ -629,14 +712,33 @@ export function csvScanner(delimiter: string, sink: CsvSink, header?: string[]):
   };
 }
 
-/** csvScanner over a stream (a file, a blob download); `onChunk` sees every raw chunk (to hash it). */
-export async function scanCsv(source: AsyncIterable<Buffer | string>, delimiter: string, sink: CsvSink, onChunk?: (chunk: Buffer) => void): Promise<{ bytes: number; rows: number }> {
+/**
+ * csvScanner over a stream (a file, a blob download); `onChunk` sees every raw chunk (to hash it);
+ * `header`: the columns, when the data has no header line.
+ */
+export async function scanCsv(source: AsyncIterable<Buffer | string>, delimiter: string, sink: CsvSink, onChunk?: (chunk: Buffer) => void, header?: string[]): Promise<{ bytes: number; rows: number }> {
   if (Buffer.byteLength(delimiter) !== 1) {
     // a multi-byte delimiter: the string path
-    let first = true;
-    return streamCsv(source, delimiter, (cells) => (first ? ((first = false), sink.header(cells)) : sink.strings(cells)), onChunk);
+    let first = !header;
+    let rows = 0;
+    if (header) sink.header(header);
+    const r = await streamCsv(
+      source,
+      delimiter,
+      (cells) => {
+        if (first) {
+          first = false;
+          sink.header(cells);
+        } else {
+          rows++;
+          sink.strings(cells);
+        }
+      },
+      onChunk,
+    );
+    return { bytes: r.bytes, rows };
   }
-  const scanner = csvScanner(delimiter, sink);
+  const scanner = csvScanner(delimiter, sink, header);
   let bytes = 0;
   for await (const raw of source) {
     const chunk = typeof raw === "string" ? Buffer.from(raw) : raw;

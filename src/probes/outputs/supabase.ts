@@ -11,7 +11,8 @@ import type { TargetConfig } from "../../config/target.js";
 import { errorText, oneLine } from "../target-io.js";
 import { ChannelError, manifestFacts, missingManifest, rowRules, stringAt, type ChannelHead, type ChannelReader, type RunRead } from "./channel.js";
 import { recomputeKpis } from "./kpis.js";
-import { RowChecker, csvScanner, type CsvSink } from "./rows.js";
+import { RowChecker } from "./rows.js";
+import { openScanStream, type ScanResult } from "./scan.js";
 
 type SupabaseConfig = NonNullable<TargetConfig["outputs"]["supabase"]>;
 type PgClient = import("pg").Client;
@@ -51,10 +52,13 @@ export function pgRedactor(cs: string): (s: string) => string {
 
 /**
  * `COPY (...) TO STDOUT` through pg's custom-query hook (what pg-copy-streams does): PostgreSQL
- * sends one CopyData message per row, as CSV, and `onRow` reads its bytes (the CSV fast path)
- * instead of pg making eleven strings a row. Resolves when the server is ready again.
+ * sends one CopyData message per row, as CSV, and `onRow` takes its bytes (to the CSV fast path)
+ * instead of pg making eleven strings a row. `onRow` returning a promise (its consumer is behind)
+ * pauses the socket until it settles. Resolves when the server is ready again.
  */
-function copyOut(client: PgClient, text: string, onRow: (chunk: Buffer) => void): Promise<void> {
+function copyOut(client: PgClient, text: string, onRow: (chunk: Buffer) => Promise<void> | undefined): Promise<void> {
+  const socket = (client as unknown as { connection?: { stream?: { pause(): void; resume(): void } } }).connection?.stream;
+  let paused = 0;
   return new Promise((resolve, reject) => {
     let failure: unknown = null;
     let done = false;
@@ -66,7 +70,14 @@ function copyOut(client: PgClient, text: string, onRow: (chunk: Buffer) => void)
       handleCopyData: (msg: { chunk: Buffer }) => {
         if (failure) return;
         try {
-          onRow(msg.chunk);
+          const wait = onRow(msg.chunk);
+          if (wait && socket && paused++ === 0) {
+            socket.pause();
+            void wait.finally(() => {
+              paused = 0;
+              socket.resume();
+            });
+          }
         } catch (err) {
           failure = err;
         }
@@ -89,6 +100,12 @@ function copyOut(client: PgClient, text: string, onRow: (chunk: Buffer) => void)
   });
 }
 
+let pgModule: Promise<typeof import("pg")> | undefined;
+/** Loads `pg` once; the probe starts it early, outside the connect timeout. */
+export function loadPg(): Promise<typeof import("pg")> {
+  return (pgModule ??= import("pg"));
+}
+
 const NUMERIC_TYPES = new Set(["numeric", "double precision", "real", "integer", "bigint", "smallint", "decimal"]);
 
 export async function openSupabase(target: TargetConfig, s: SupabaseConfig): Promise<ChannelReader> {
@@ -99,7 +116,7 @@ export async function openSupabase(target: TargetConfig, s: SupabaseConfig): Pro
   const location = `${place} schema ${s.schema} (${s.connectionStringEnv})`;
   let Client: typeof import("pg").Client;
   try {
-    ({ Client } = await import("pg"));
+    ({ Client } = await loadPg());
   } catch (err) {
     throw new ChannelError("monitor", `Supabase output channel needs the pg package: ${errorText(err)}`);
   }
@@ -187,23 +204,26 @@ export async function openSupabase(target: TargetConfig, s: SupabaseConfig): Pro
           runId: kpiRows.length ? runId : null,
           values: Object.fromEntries(names.map((n) => [n, reported.has(n) && Number.isFinite(reported.get(n)) ? (reported.get(n) as number) : null])),
         };
-        let checker = new RowChecker(header, rules, manifest?.rows ?? 1024);
+        let checker: RowChecker;
+        let scanned: ScanResult | null = null;
         const select = `SELECT ${header.map(qIdent).join(", ")} FROM ${t(s.tables.rows)} WHERE ${qIdent(c.runId)} = ${literal(runId)}`;
         // COPY first (the fast way); where it is refused (an embedded server, a role without it)
         // and nothing was read yet, a cursor instead, fetchRows at a time.
         let received = 0;
         let copied = false;
         await query("savepoint", "SAVEPOINT cutover_monitor_copy");
+        // The rows are checked in a worker thread (scan.ts) while this thread reads the socket.
+        // about 64 bytes a row: a small run is scanned in this thread
+        const stream = await openScanStream({ kind: "rows", rules, expectedRows: manifest?.rows ?? 1024, delimiter: ",", header, sha256: false }, manifest?.rows != null ? manifest.rows * 64 : null);
         try {
-          const sink: CsvSink = { header: () => {}, bytes: (b, st, en) => checker.checkBytes(b, st, en), strings: (cells) => checker.check(cells) };
-          const scanner = csvScanner(",", sink, header);
           await copyOut(client, `COPY (${select}) TO STDOUT WITH (FORMAT csv)`, (chunk) => {
             received++;
-            scanner.push(chunk);
+            return stream.write(chunk);
           });
-          scanner.end();
+          scanned = await stream.end();
           copied = true;
         } catch (err) {
+          stream.abort();
           if (received > 0) fail("copying rows", err);
           await query("rollback to savepoint", "ROLLBACK TO SAVEPOINT cutover_monitor_copy");
         }
@@ -220,8 +240,9 @@ export async function openSupabase(target: TargetConfig, s: SupabaseConfig): Pro
             for (const r of batch) checker.check(r);
             if (batch.length < s.fetchRows) break;
           }
+          scanned = { scan: checker.result(), sha256: null, bytes: 0, rows: 0 };
         }
-        const scan = checker.result();
+        const scan = scanned!.scan;
         return {
           runId,
           version,
