@@ -1,6 +1,6 @@
 /**
  * Scenarios as data: faults injected into the reference pipeline at given times after the cutover
- * and cleared later (`scenarios/*.ts` or `.json`). The runner writes the pipeline's fault control
+ * and cleared later (`scenarios/*.yaml`, `.ts` or `.json`). The runner writes the pipeline's fault control
  * file (`faults.json`, pipeline/CONTRACT.md) from the simulated time, so a restarted watch puts
  * back the same faults. Rates are per simulated time and scaled to real time (a leak of 1 MB per
  * simulated minute at x480 is 480 MB per real minute); latencies and percentages are not
@@ -8,7 +8,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
+import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import { offsetMs } from "../config/schedule.js";
 import { MonitorUserError } from "../errors.js";
@@ -81,31 +81,63 @@ export function nextChangeMs(s: Scenario, elapsedMs: number): number | null {
   return times.length ? Math.min(...times) : null;
 }
 
-/** Reads a scenario: `.json`, or `.ts`/`.js` exporting it as default (compiled by esbuild, no loader kept). */
+/** Reads a scenario: `.yaml`/`.yml`, `.json`, or `.ts`/`.js` exporting it as default (compiled by esbuild, no loader kept). */
 export async function loadScenario(file: string): Promise<Scenario> {
   const abs = path.resolve(file);
-  if (!fs.existsSync(abs)) throw new MonitorUserError("E_SCENARIO", `--scenario ${file}: file not found`);
+  const fail = (what: string): never => {
+    throw new MonitorUserError("E_SCENARIO", `--scenario ${file}: ${what}`);
+  };
+  const ext = path.extname(abs).toLowerCase();
+  if (!SCENARIO_EXTENSIONS.includes(ext)) fail(`expected a .yaml, .yml, .json, .ts or .js file`);
+  if (!fs.existsSync(abs)) fail("file not found");
   let raw: unknown;
+  /** YAML only: where a field's value stands, for the error. */
+  let lineOf: (at: PropertyKey[]) => number | null = () => null;
   try {
-    if (abs.endsWith(".json")) raw = JSON.parse(fs.readFileSync(abs, "utf8"));
+    const source = fs.readFileSync(abs, "utf8");
+    if (ext === ".yaml" || ext === ".yml") {
+      const lines = new LineCounter();
+      const doc = parseDocument(source, { lineCounter: lines, prettyErrors: false });
+      const err = doc.errors[0];
+      if (err) {
+        const at = lines.linePos(err.pos[0]);
+        fail(`invalid YAML at line ${at.line}, column ${at.col}: ${firstLine(err.message)}`);
+      }
+      raw = doc.toJS({ maxAliasCount: 50 });
+      lineOf = (at) => {
+        for (let n = at.length; n >= 0; n--) {
+          const node = doc.getIn(at.slice(0, n) as unknown[], true) as { range?: [number, number, number] } | undefined;
+          if (node?.range) return lines.linePos(node.range[0]).line;
+        }
+        return null;
+      };
+    } else if (ext === ".json") raw = JSON.parse(source);
     else {
       const esbuild = await import("esbuild");
-      const source = fs.readFileSync(abs, "utf8");
-      const out = await esbuild.transform(source, { loader: abs.endsWith(".ts") ? "ts" : "js", format: "esm", sourcefile: abs });
+      const out = await esbuild.transform(source, { loader: ext.endsWith("ts") ? "ts" : "js", format: "esm", sourcefile: abs });
       // A scenario is data: type imports vanish; a value import would not resolve from a data: URL.
       const mod = (await import(`data:text/javascript;base64,${Buffer.from(out.code).toString("base64")}`)) as { default?: unknown };
       raw = mod.default;
     }
   } catch (e) {
-    throw new MonitorUserError("E_SCENARIO", `--scenario ${file}: cannot be read: ${String((e as Error)?.message ?? e).split("\n")[0]}`);
+    if (e instanceof MonitorUserError) throw e;
+    fail(`cannot be read: ${firstLine(String((e as Error)?.message ?? e))}`);
   }
   const parsed = scenarioSchema.safeParse(raw);
   if (!parsed.success) {
     const i = parsed.error.issues[0]!;
-    throw new MonitorUserError("E_SCENARIO", `--scenario ${file}: ${i.path.join(".") || "(root)"}: ${i.message}`);
+    // An unknown field is named itself, not the object that holds it.
+    const at = i.code === "unrecognized_keys" && i.keys.length ? [...i.path, i.keys[0]!] : i.path;
+    const line = lineOf(at);
+    fail(`${at.map(String).join(".") || "(root)"}${line !== null ? ` (line ${line})` : ""}: ${firstLine(i.message)}`);
   }
-  return parsed.data;
+  return parsed.data!;
 }
+
+/** The file types a scenario can be written in. */
+export const SCENARIO_EXTENSIONS = [".yaml", ".yml", ".json", ".ts", ".mts", ".js", ".mjs"];
+
+const firstLine = (s: string) => s.split("\n")[0]!.trim();
 
 /** The faults file the reference pipeline polls: the lasting specs, keeping an unconsumed restart token. */
 export function writeFaultsFile(stateDir: string, specs: string[], addRestart: boolean): string[] {
