@@ -24,7 +24,8 @@ export async function build({ ifStale } = {}) {
     rmSync(next, { recursive: true, force: true });
     await esbuild.build({
       absWorkingDir: ROOT,
-      entryPoints: COMMANDS.map((c) => `src/cli/${c}.ts`),
+      // + the output channels' scan worker (src/probes/outputs/scan.ts loads it from beside the commands)
+      entryPoints: [...COMMANDS.map((c) => ({ in: `src/cli/${c}.ts`, out: c })), { in: "src/probes/outputs/scan-worker.ts", out: "scan-worker" }],
       outdir: path.join(next, "cli"),
       bundle: true,
       splitting: true,

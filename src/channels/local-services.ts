@@ -149,14 +149,14 @@ export interface LocalServices {
 
 /** Azurite and PostgreSQL for the Azure and Supabase channels (SUPABASE_DB_URL: use that server). */
 export async function startLocalServices(opts: { postgresUrl?: string } = {}): Promise<LocalServices> {
-  const azurite = await startAzurite();
-  let postgres: Postgres;
-  try {
-    postgres = await postgresFor(opts.postgresUrl ?? process.env.SUPABASE_DB_URL);
-  } catch (e) {
-    await azurite.stop();
-    throw e;
+  // Side by side: each takes seconds (the embedded PostgreSQL's initdb the most).
+  const [a, p] = await Promise.allSettled([startAzurite(), postgresFor(opts.postgresUrl ?? process.env.SUPABASE_DB_URL)]);
+  if (a.status === "rejected" || p.status === "rejected") {
+    await Promise.allSettled([a.status === "fulfilled" ? a.value.stop() : undefined, p.status === "fulfilled" ? p.value.stop() : undefined]);
+    throw a.status === "rejected" ? a.reason : (p as PromiseRejectedResult).reason;
   }
+  const azurite = a.value;
+  const postgres: Postgres = p.value;
   const pgWhere = (() => {
     try {
       const u = new URL(postgres.url);

@@ -14,7 +14,7 @@ alert rules act on every sample. Restart it after a crash with the same command:
   --cutover            perform hour0 (the cutover) first, then watch it; resumes a cutover already recorded
   --speed N            time compression for a rehearsal or the demo: every duration divided by N (the
                        reference pipeline only; the watch starts it at that speed when it is not running)
-  --scenario FILE      faults injected into the reference pipeline at given times (scenarios/*.ts or .json)
+  --scenario FILE      faults injected into the reference pipeline at given times (scenarios/*.yaml, .ts or .json)
   --sample-every S     seconds between samples, on the watch's clock (default 15)
   --auto-rollback      execute the rollback command on a decision that calls for it
   --keep-pipeline      leave a reference pipeline the watch started running when the watch ends

@@ -69,6 +69,32 @@ async function healthy(baseUrl: string): Promise<boolean> {
   }
 }
 
+/**
+ * The output channels the monitor's config checks, as the reference pipeline's flags, so that the
+ * pipeline the watch starts writes what the watch reads. Secrets stay in the environment: only
+ * the variables' names are passed.
+ */
+export function channelFlags(config: MonitorConfig, speed = 1): string[] {
+  const o = config.target.outputs;
+  const a: string[] = [];
+  if (o.azure) a.push("--azure-container", o.azure.container, "--azure-env", o.azure.connectionStringEnv);
+  if (o.supabase) a.push("--supabase-schema", o.supabase.schema, "--supabase-env", o.supabase.connectionStringEnv, "--supabase-tables", `runs=${o.supabase.tables.runs},loans_processed=${o.supabase.tables.rows},kpi_results=${o.supabase.tables.kpis}`);
+  // Compressed, a run follows the previous one within a second: keep the runs of the last few real
+  // seconds, so that a run the monitor is still reading is not pruned under it.
+  if (a.length && speed !== 1) a.push("--keep-runs", String(keepRunsFor(speed)));
+  return a;
+}
+
+/** Runs the compressed pipeline keeps in Azure and Supabase: 5 real seconds' worth (5, as uncompressed, at least). */
+export function keepRunsFor(speed: number): number {
+  return Math.min(1000, Math.max(5, Math.ceil(5 / pipelineIntervalFor(speed))));
+}
+
+function channelNames(config: MonitorConfig): string[] {
+  const o = config.target.outputs;
+  return [...(o.local.enabled ? ["local files"] : []), ...(o.azure ? [`Azure container ${o.azure.container}`] : []), ...(o.supabase ? [`Supabase schema ${o.supabase.schema}`] : [])];
+}
+
 /** Reattach to the reference pipeline running at this speed, or start it (V1 before a cutover). */
 export async function ensureReferencePipeline(input: { config: MonitorConfig; speed: number; beforeCutover: boolean; needFaults: boolean; print: (t: string) => void }): Promise<ReferencePipeline> {
   const { config, speed } = input;
@@ -92,9 +118,9 @@ export async function ensureReferencePipeline(input: { config: MonitorConfig; sp
     input.print(`reference pipeline: reattached to pid ${pid} in ${dir} (port ${port}, run interval ${intervalS} s for x${speed})`);
     return { dir, port, intervalS, started: false, pid, supervisorPid: readPid(path.join(dir, "supervisor.pid")), faultsEnabled: !!service?.faults_enabled };
   }
-  const args = ["--import", `file://${TSX_LOADER}`, CLI, "start", "--dir", dir, "--port", String(port), "--interval", String(intervalS), "--allow-faults", "--supervise", "--restart-delay-ms", String(restartDelayFor(speed))];
+  const args = ["--import", `file://${TSX_LOADER}`, CLI, "start", "--dir", dir, "--port", String(port), "--interval", String(intervalS), "--allow-faults", "--supervise", "--restart-delay-ms", String(restartDelayFor(speed)), ...channelFlags(config, speed)];
   if (input.beforeCutover) args.push("--version", "v1");
-  input.print(`reference pipeline: starting it in ${dir} on port ${port} (run interval ${intervalS} s = ${30} s at x${speed}, supervised, faults allowed)`);
+  input.print(`reference pipeline: starting it in ${dir} on port ${port} (run interval ${intervalS} s = ${30} s at x${speed}, supervised, faults allowed; writes ${channelNames(config).join(", ")})`);
   const r = await execa(process.execPath, args, { cwd: PACKAGE_ROOT, reject: false, timeout: 90_000, stdin: "ignore", env: { ...process.env, PIPELINE_DIR: dir, PIPELINE_PORT: String(port) } });
   const m = /url=(\S+) pid=(\d+)(?: supervisor_pid=(\d+))?/.exec(String(r.stdout));
   if (r.exitCode !== 0 || !m) {

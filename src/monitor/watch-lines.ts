@@ -3,7 +3,7 @@
 /** One line of samples.jsonl. `t` is the monitor's clock (simulated under --speed), ISO. */
 export type WatchLine =
   | SampleLine
-  | { kind: "checkpoint"; t: string; end: string; session: number; index: number; slot: string; id: string; verdict: string; exit: number; up: boolean | null; late_min?: number; firing: string[] }
+  | { kind: "checkpoint"; t: string; end: string; session: number; index: number; slot: string; id: string; verdict: string; exit: number; up: boolean | null; late_min?: number; firing: string[]; /** Real ms the checkpoint took inside the watch. */ ms?: number }
   | { kind: "missed"; t: string; session: number; index: number; slot: string; reason: string }
   | { kind: "gap"; t: string; session: number; from: string; to: string; minutes: number; reason: string }
   | { kind: "start"; t: string; session: number; pid: number; speed: number; every: number; resumed: boolean; real: string; scenario: string | null }
