@@ -5,7 +5,7 @@
 import fs from "node:fs";
 import { vi, afterAll, beforeAll, describe, expect, it } from "vitest";
 import path from "node:path";
-import { checkOf, describeChecks, envFor, runCheckpoint, tempReportsDir, writeConfig } from "../support/checkpoint-harness.js";
+import { checkOf, describeChecks, envFor, runCheckpoint, runCheckpointInProcess, tempReportsDir, writeConfig } from "../support/checkpoint-harness.js";
 import { startPipeline, type StartedPipeline } from "../support/pipeline-harness.js";
 
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 180_000 });
@@ -15,8 +15,11 @@ describe("--at accepts HH:MM from 00:00 to 24:00 or an ISO time, nothing else", 
   const env = { PIPELINE_DIR: dir, PIPELINE_PORT: "1", CUTOVER_REPORTS_DIR: dir };
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it.each(["25:00", "99:99", "02:61", "24:01", "", "noon", "2:3"])("--at=%j -> exit 2, one line, nothing recorded", async (at) => {
-    const r = await runCheckpoint(["--phase=stability", `--at=${at}`], env);
+  // The first through `npm run checkpoint` (its error boundary), the others in this process
+  // (runCheckpointInProcess: the same loadConfig and runCheckpoint, without a process start each).
+  const cases = ["25:00", "99:99", "02:61", "24:01", "", "noon", "2:3"].map((at, i) => [at, i === 0 ? "npm run checkpoint" : "in process"] as const);
+  it.each(cases)("--at=%j (%s) -> exit 2, one line, nothing recorded", async (at, how) => {
+    const r = await (how === "in process" ? runCheckpointInProcess : runCheckpoint)(["--phase=stability", `--at=${at}`], env);
     expect(r.exitCode, r.stdout + r.stderr).toBe(2);
     const lines = r.stderr.trim().split("\n");
     expect(lines[0]).toMatch(/--at: ".*" is (not a time after the cutover|neither HH:MM)/);
@@ -38,7 +41,8 @@ describe("a stability checkpoint on a pipeline whose cutover was never recorded"
 
   it("says so on its first line, marks the record and WARNs; --json --verbose keeps stdout pure JSON", async () => {
     const env = envFor(pipeline, dir);
-    const r = await runCheckpoint(["--phase=stability"], env);
+    // In this process (what the CLI runs); --json --verbose below through `npm run checkpoint`.
+    const r = await runCheckpointInProcess(["--phase=stability"], env);
     expect(r.stdout.split("\n")[0]).toMatch(/^NO CUTOVER RECORDED: nothing anchors this stability checkpoint/);
     expect(r.record?.anchored, describeChecks(r)).toBe(false);
     expect(checkOf(r.record, "cutover-recorded").verdict).toBe("WARN");

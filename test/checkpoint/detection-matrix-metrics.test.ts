@@ -10,10 +10,13 @@
  * Bands: the matrix's config sets bands that the injected fault decides whatever CPU this shared
  * 2-core machine gives the pipeline (a 700 ms fault is over 500 ms on any machine); the CPU row
  * sets its band from the burn it measured first.
+ *
+ * The checkpoints run in this process (runCheckpointInProcess: what `npm run checkpoint` runs, as
+ * the watch runs it), except the errors:20 row, which runs `npm run checkpoint` end to end.
  */
 import { vi, afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { metrics, waitFor } from "../support/pipeline-harness.js";
-import { checkOf, describeChecks, postKpis, prepareCutover, runCheckpoint, writeConfig, type PreparedCutover } from "../support/checkpoint-harness.js";
+import { checkOf, describeChecks, postKpis, prepareCutover, runCheckpoint, runCheckpointInProcess, writeConfig, type PreparedCutover } from "../support/checkpoint-harness.js";
 import { expectRow, type MatrixRow } from "../support/detection-matrix.js";
 
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 180_000 });
@@ -24,10 +27,12 @@ const BASE = { target: { kpi: { samples: 8 }, process: { cpuWindowMs: 600 }, win
 describe("detection matrix: metric faults", () => {
   let p: PreparedCutover;
   const config = (name: string, extra: Record<string, unknown> = {}) => ["--config", writeConfig(p.reportsDir, { ...BASE, ...extra, target: BASE.target, thresholds: { ...BASE.thresholds, ...(extra.thresholds as object) } }, name)];
-  const stability = (cfg = config("base")) => runCheckpoint(["--phase=stability", ...cfg], p.env);
+  const stability = (cfg = config("base")) => runCheckpointInProcess(["--phase=stability", ...cfg], p.env);
+  /** The same checkpoint through the CLI (`npm run checkpoint`), a process of its own. */
+  const stabilityCli = (cfg = config("base")) => runCheckpoint(["--phase=stability", ...cfg], p.env);
 
   beforeAll(async () => {
-    p = await prepareCutover({ configArgs: undefined });
+    p = await prepareCutover();
     const first = await stability();
     expectRow(first, { name: "healthy, before any fault", fires: [], decision: first.record!.decision.severity === "LOW" ? "LOW" : "NONE", exit: 0 });
   });
@@ -70,7 +75,7 @@ describe("detection matrix: metric faults", () => {
 
   it("errors:20 -> error-rate FAIL, error-rate-critical (CRITICAL, rollback now), exit 1", async () => {
     await p.pipeline.setFaults(["errors:20"]);
-    const r = await stability();
+    const r = await stabilityCli();
     // The failed requests' ERROR lines are the error rate's failures: the log scan shows them
     // as a WARN and leaves the verdict to the error-rate check; health says "degraded" (a WARN).
     expectRow(r, { name: "errors:20", fail: ["error-rate"], warn: ["log-scan"], fires: [{ rule: "error-rate-critical", severity: "critical" }], decision: "CRITICAL", rollback: "now", exit: 1 });

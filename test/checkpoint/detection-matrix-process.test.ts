@@ -2,10 +2,12 @@
  * Detection matrix, part 3: the pipeline process restarts under its supervisor (the reference
  * pipeline's `start --supervise`, as systemd's Restart=on-failure). One restart since the previous
  * checkpoint is a WARN with a warning alert; a second within the hour a FAIL with a critical one.
+ * The checkpoints run in this process (runCheckpointInProcess: what `npm run checkpoint` runs, as
+ * the watch runs it), the second restart's through `npm run checkpoint` end to end.
  */
 import { vi, afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readPidFile, waitFor } from "../support/pipeline-harness.js";
-import { checkOf, describeChecks, prepareCutover, runCheckpoint, writeConfig, type PreparedCutover } from "../support/checkpoint-harness.js";
+import { checkOf, describeChecks, prepareCutover, runCheckpoint, runCheckpointInProcess, writeConfig, type PreparedCutover } from "../support/checkpoint-harness.js";
 import { expectRow } from "../support/detection-matrix.js";
 
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 180_000 });
@@ -13,7 +15,7 @@ vi.setConfig({ testTimeout: 240_000, hookTimeout: 180_000 });
 describe("detection matrix: restarts", () => {
   let p: PreparedCutover;
   let cfg: string[];
-  const stability = () => runCheckpoint(["--phase=stability", ...cfg], p.env);
+  const stability = () => runCheckpointInProcess(["--phase=stability", ...cfg], p.env);
 
   async function restartOnce() {
     const before = readPidFile(p.pipeline.dir);
@@ -44,7 +46,7 @@ describe("detection matrix: restarts", () => {
 
   it("a second restart within the hour -> pipeline-restart FAIL, pipeline-restarted (HIGH), exit 1", async () => {
     await restartOnce();
-    const r = await stability();
+    const r = await runCheckpoint(["--phase=stability", ...cfg], p.env);
     expectRow(r, { name: "restart x2", fail: ["pipeline-restart"], fires: [{ rule: "pipeline-restarted", severity: "critical" }], decision: "HIGH", exit: 1 });
     expect(checkOf(r.record, "pipeline-restart").value, describeChecks(r)).toBe(2);
   });

@@ -1,13 +1,19 @@
 /**
  * The healthy soak: every checkpoint of the default schedule (hour0 through final, with the
- * attestations recorded before the final phase), run back to back with --at, three times over
- * (three cutovers of three healthy reference pipelines). Every checkpoint exits 0, no check
+ * attestations recorded before the final phase), run back to back with --at (`checkpoint
+ * --rehearse`, one process) on a healthy reference pipeline. Every checkpoint exits 0, no check
  * FAILs and no alert fires: checkpoints closer together than the pipeline's run interval must not
- * fail for want of activity, and nothing carried over from an earlier checkpoint cries wolf.
+ * fail for want of activity, and nothing carried over from an earlier checkpoint cries wolf. The
+ * Data Quality Lead's sign-off is left missing: the final phase shows it as a WARN "awaiting
+ * sign-off" without an alert, never a FAIL.
+ *
+ * One pass: a second one (another pipeline, every sign-off recorded) ran the same 19 checkpoints
+ * again; test/monitor/watch-healthy.test.ts follows three more healthy cutovers through every
+ * phase (the watch, other schedules, time compressed).
  *
  * The bands are widened here (latency, CPU) because this test is about the monitor's verdicts on
  * a healthy pipeline, not about how much CPU a shared 2-core machine gives it; the fault matrix
- * (detection-matrix.test.ts) proves the default bands catch real faults.
+ * (detection-matrix-*.test.ts) proves the default bands catch real faults.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -18,10 +24,9 @@ import { ALL_ATTESTATIONS, attest, checksWith, describeChecks, envFor, readRecor
 
 vi.setConfig({ testTimeout: 600_000, hookTimeout: 120_000 });
 
-// Two independent cutovers side by side (the suite stays within its 10-minute budget).
-const PASSES = 2;
+const PASSES = 1;
 
-describe("healthy soak: the whole schedule, twice over", () => {
+describe("healthy soak: the whole schedule", () => {
   const started: StartedPipeline[] = [];
   const dirs: string[] = [];
   afterAll(async () => {
@@ -43,7 +48,7 @@ describe("healthy soak: the whole schedule, twice over", () => {
       }),
     ];
     const problems: string[] = [];
-    // The last pass leaves the Data Quality Lead's signature missing: "awaiting sign-off", never a FAIL.
+    // The Data Quality Lead's signature stays missing: "awaiting sign-off", never a FAIL.
     await attest(env, n === PASSES ? ALL_ATTESTATIONS.filter((a) => a !== "signoff-data-quality") : ALL_ATTESTATIONS, "Soak Tester", cfg);
     // The schedule back to back in one process (`checkpoint --rehearse`), each checkpoint labelled
     // with its --at, as a team rehearses a cutover against a staging pipeline.
@@ -53,7 +58,7 @@ describe("healthy soak: the whole schedule, twice over", () => {
       const where = `pass ${n} ${rec.phase} @ ${rec.scheduled_at}`;
       if (rec.exit_code !== 0) problems.push(`${where}: exit ${rec.exit_code}\n${describeChecks(rec)}`);
       else if (checksWith(rec, "FAIL").length || (rec.firing ?? []).length || rec.alerts.length) problems.push(`${where}: FAIL or alert\n${describeChecks(rec)}\nfiring: ${JSON.stringify(rec.firing)}`);
-      if (n === 3 && rec.phase === "final") {
+      if (n === PASSES && rec.phase === "final") {
         const signoff = (rec.checks as { id: string; verdict: string; measured: string; rules?: string[] }[]).find((c) => c.id === "attest.signoff-data-quality");
         if (signoff?.verdict !== "WARN" || !/awaiting sign-off/.test(signoff.measured) || signoff.rules?.length) problems.push(`${where}: the missing sign-off is not a WARN "awaiting sign-off" without an alert: ${JSON.stringify(signoff)}`);
         if (rec.decision.rollback !== "no" || !["LOW", "MEDIUM"].includes(rec.decision.severity)) problems.push(`${where}: a missing sign-off gave decision ${rec.decision.severity} / rollback ${rec.decision.rollback}`);
@@ -67,9 +72,7 @@ describe("healthy soak: the whole schedule, twice over", () => {
     return problems;
   }
 
-  it("every checkpoint exits 0, no FAIL, no alert fired", async () => {
-    // The passes are independent cutovers; run them side by side (most of a checkpoint waits on
-    // the target, and the machine has two cores).
+  it("every checkpoint exits 0, no FAIL, no alert fired; the missing sign-off is a WARN awaiting sign-off", async () => {
     const problems = (await Promise.all(Array.from({ length: PASSES }, (_, i) => pass(i + 1)))).flat();
     expect(problems.join("\n\n")).toBe("");
   });

@@ -2,11 +2,13 @@
  * Issue 4 §7 against the real reference pipeline and real local receivers: one incident -> one
  * PagerDuty trigger and one resolve with the same dedup key; a Slack receiver that is down gets
  * the alert exactly once when it is back.
+ * The checkpoints run in this process (runCheckpointInProcess: what `npm run checkpoint` runs, as
+ * the watch runs it), the first failing one through `npm run checkpoint` end to end.
  */
 import fs from "node:fs";
 import { vi, afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalReceivers, type LocalReceivers } from "../support/local-receivers.js";
-import { checkOf, describeChecks, prepareCutover, runCheckpoint, tempReportsDir, writeConfig, type PreparedCutover } from "../support/checkpoint-harness.js";
+import { checkOf, describeChecks, prepareCutover, runCheckpoint, runCheckpointInProcess, tempReportsDir, writeConfig, type PreparedCutover } from "../support/checkpoint-harness.js";
 
 // Each checkpoint is a whole process tree (tsx, vitest, the target's commands) on 2 cores.
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 180_000 });
@@ -15,7 +17,7 @@ describe("alerts: PagerDuty incident lifecycle, Slack outage and outbox", () => 
   let p: PreparedCutover;
   let receivers: LocalReceivers;
   let cfg: string[];
-  const stability = () => runCheckpoint(["--phase=stability", ...cfg], p.env);
+  const stability = () => runCheckpointInProcess(["--phase=stability", ...cfg], p.env);
 
   beforeAll(async () => {
     receivers = await startLocalReceivers();
@@ -43,7 +45,7 @@ describe("alerts: PagerDuty incident lifecycle, Slack outage and outbox", () => 
   it("errors:20 -> exactly one PagerDuty trigger; after fault clear -> exactly one resolve with the same dedup_key", async () => {
     const from = receivers.received.pagerduty.length;
     await p.pipeline.setFaults(["errors:20"]);
-    const failing = await stability();
+    const failing = await runCheckpoint(["--phase=stability", ...cfg], p.env);
     expect(failing.exitCode, describeChecks(failing)).toBe(1);
     expect(checkOf(failing.record, "error-rate").verdict).toBe("FAIL");
     const triggers = errorRateEvents(from).filter((e) => e.event_action === "trigger");

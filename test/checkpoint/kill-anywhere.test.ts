@@ -2,13 +2,14 @@
  * Issue 8, kept: kill -9 a checkpoint at 20 moments spread over its run (seeded, so the same
  * moments each time). Wherever the kill lands, every line of the history still parses, the
  * next checkpoint runs normally, and it leaves no lock or temp file behind. The moments are
- * spread by a delay; no assertion depends on where a kill landed.
+ * spread by a delay; no assertion depends on where a kill landed. The killed checkpoints are
+ * processes (`npm run checkpoint`); the one after them runs in this process (runCheckpointInProcess).
  */
 import fs from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { vi, afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT, describeChecks, prepareCutover, readRecords, runCheckpoint, type PreparedCutover } from "../support/checkpoint-harness.js";
+import { ROOT, describeChecks, prepareCutover, readRecords, runCheckpointInProcess, type PreparedCutover } from "../support/checkpoint-harness.js";
 import { prng } from "../judge/prng.js";
 
 vi.setConfig({ testTimeout: 480_000, hookTimeout: 180_000 });
@@ -57,7 +58,7 @@ describe("kill -9 at random moments", () => {
     const text = fs.readFileSync(path.join(p.reportsDir, "checkpoints.jsonl"), "utf8");
     const lines = text.split("\n").filter((l) => l.trim());
     // A kill during an append may leave a torn last line; the next append must skip past it.
-    const after = await runCheckpoint(["--phase=stability"], p.env);
+    const after = await runCheckpointInProcess(["--phase=stability"], p.env);
     expect(after.exitCode, describeChecks(after)).toBe(0);
     expect(after.stdout).not.toMatch(/skipped/);
     const final = fs.readFileSync(path.join(p.reportsDir, "checkpoints.jsonl"), "utf8").split("\n").filter((l) => l.trim());

@@ -2,9 +2,12 @@
  * Issue 3 §5 bad input and issue 4 §7 concurrency: a stopped pipeline, a garbage metrics
  * endpoint, a truncated validation report, an invalid config, an unknown phase, and two
  * checkpoints started at once against the same reports dir.
+ * Usage errors, the concurrent checkpoints and the dead target run `npm run checkpoint` as
+ * processes; the bad-data checkpoints run in this process (runCheckpointInProcess: what the CLI
+ * runs, as the watch runs it).
  */
 import { vi, afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkOf, checksWith, describeChecks, prepareCutover, readRecords, runCheckpoint, startStandIn, tempReportsDir, writeConfig, type PreparedCutover } from "../support/checkpoint-harness.js";
+import { checkOf, checksWith, describeChecks, prepareCutover, readRecords, runCheckpoint, runCheckpointInProcess, startStandIn, tempReportsDir, writeConfig, type PreparedCutover } from "../support/checkpoint-harness.js";
 import fs from "node:fs";
 
 const STACK = /\n\s+at .+:\d+:\d+\)?/;
@@ -67,7 +70,7 @@ describe("against a cut-over pipeline: bad data and a dead target", () => {
     const standIn = await startStandIn(() => ({ status: 200, body: "<html><body><h1>Welcome to nginx!</h1>{{garbage}} ###</body></html>" }));
     try {
       const cfg = writeConfig(p.reportsDir, { target: { metrics: { path: `${standIn.url}/metrics` } } });
-      const r = await runCheckpoint(["--phase=stability", "--config", cfg], p.env);
+      const r = await runCheckpointInProcess(["--phase=stability", "--config", cfg], p.env);
       const c = checkOf(r.record, "error-rate");
       expect(c.verdict, describeChecks(r)).toBe("ERROR");
       expect(c.measured).toMatch(/metrics endpoint answered non-Prometheus text/);
@@ -85,7 +88,7 @@ describe("against a cut-over pipeline: bad data and a dead target", () => {
   it("a truncated validation report -> ERROR naming the file, exit 3", async () => {
     const script = `require("fs").writeFileSync(require("path").join(process.env.PIPELINE_DIR, "production_validation_report.json"), '{"timestamp":"2026-01-01T00:00:00Z","status":"PASS","checks":{"kpi_calc')`;
     const cfg = writeConfig(p.reportsDir, { target: { validation: { command: [process.execPath, "-e", script] } } });
-    const r = await runCheckpoint(["--phase=extended", "--config", cfg], p.env);
+    const r = await runCheckpointInProcess(["--phase=extended", "--config", cfg], p.env);
     const c = checkOf(r.record, "validation-checks");
     expect(c.verdict, describeChecks(r)).toBe("ERROR");
     expect(c.measured).toContain(`${p.pipeline.dir}/production_validation_report.json`);

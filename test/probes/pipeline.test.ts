@@ -11,7 +11,7 @@ import { probeKpiLatency } from "../../src/probes/kpi-latency.js";
 import { probeResources } from "../../src/probes/resources.js";
 import type { Measurements } from "../../src/probes/measurements.js";
 import type { ProbeResult } from "../../src/probes/probe.js";
-import { freePort, startPipeline, type StartedPipeline } from "../support/pipeline-harness.js";
+import { alive, freePort, startPipeline, type StartedPipeline } from "../support/pipeline-harness.js";
 import { probesOfPhase } from "../../src/catalogue/catalogue.js";
 
 function ok<T>(r: ProbeResult<T> | undefined): T {
@@ -139,10 +139,16 @@ describe("probes against a healthy V2 reference pipeline (measured once)", () =>
   });
 });
 
+/** The V1 -> V2 pipeline; its state dir is kept after its stop for "a stopped pipeline" below. */
+let v1: StartedPipeline | undefined;
+afterAll(() => {
+  if (v1) fs.rmSync(v1.dir, { recursive: true, force: true });
+});
+
 describe("V1 -> V2: cutover probe, log-based error rate", () => {
   let p: StartedPipeline;
   beforeAll(async () => {
-    p = await startPipeline({ version: "v1", interval: 0.5 });
+    p = v1 = await startPipeline({ version: "v1", interval: 0.5, keepDir: true });
   }, 60_000);
   afterAll(async () => p?.stop());
 
@@ -198,12 +204,12 @@ describe("an unreachable pipeline", () => {
   });
 
   it("a stopped pipeline: the pidfile's process is gone", async () => {
-    const p = await startPipeline({ version: "v2", keepDir: true });
+    // The V1 -> V2 pipeline, stopped after its tests (its state dir kept); its pidfile names its pid again.
+    const p = v1!;
+    expect(alive(p.pid), "the V1 -> V2 pipeline is stopped").toBe(false);
     const t = targetOf(p);
-    await p.stop();
     fs.writeFileSync(path.join(p.dir, "pipeline.pid"), String(p.pid));
     const r = await probeResources(t, { now: Date.now });
-    fs.rmSync(p.dir, { recursive: true, force: true });
     expect(r).toMatchObject({ ok: false, failure: "target" });
     if (!r.ok) expect(r.message).toMatch(/process gone|pidfile missing/);
   }, 60_000);

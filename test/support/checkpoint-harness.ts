@@ -2,14 +2,18 @@
  * End-to-end harness for `npm run checkpoint` against the real reference pipeline:
  * - runCheckpoint: one checkpoint as a fresh process (as a scheduled CI job runs it), with the
  *   record it appended (last line of <reports>/checkpoints.jsonl);
+ * - runCheckpointInProcess: the same checkpoint in the test's process (as the watch runs it), for
+ *   the many cases of a file; each file keeps at least one runCheckpoint end to end;
  * - a fresh temp reports dir per test, config files written into it;
- * - prepareCutover: a pipeline on V1, cut over by the hour0 checkpoint, hour-1 baseline recorded.
+ * - prepareCutover: a pipeline on V1, cut over by the hour0 checkpoint, hour-1 baseline recorded;
+ *   fork() copies that monitor state for a second case on the same pipeline.
  * Every process started here is stopped by its pid (pipelines through their harness stop()).
  */
 import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
+import { parseArgs } from "node:util";
 import { execa } from "execa";
 import { ROOT, freePort, startPipeline, type StartOptions, type StartedPipeline } from "./pipeline-harness.js";
 
@@ -80,6 +84,68 @@ export async function runCheckpoint(args: string[], env: CheckpointEnv, opts: { 
     durationMs: Date.now() - t0,
     timedOut: !!r.timedOut,
   };
+}
+
+/**
+ * The checkpoint in this process: what `npm run checkpoint -- ARGS` runs (src/cli/checkpoint.ts:
+ * loadConfig, then runCheckpoint; the CLI's error boundary maps a user error to exit 2, and its
+ * exit closes the storage), the way the watch runs its checkpoints (src/monitor/watch.ts), without
+ * a process of its own: no node start, no import of the monitor, no vitest import per checkpoint.
+ * The env is this process's environment for the run (runs are serialized, the env restored after).
+ * Flags: --phase, --at, --config, --auto-rollback, --force; --json, --verbose and --rehearse print
+ * to the process's own streams: runCheckpoint (the CLI) for those.
+ */
+let inProcessQueue: Promise<unknown> = Promise.resolve();
+export function runCheckpointInProcess(args: string[], env: CheckpointEnv): Promise<CheckpointRun> {
+  const run = inProcessQueue.then(() => checkpointInProcess(args, env));
+  inProcessQueue = run.catch(() => {});
+  return run;
+}
+
+async function checkpointInProcess(args: string[], env: CheckpointEnv): Promise<CheckpointRun> {
+  const t0 = Date.now();
+  const { values } = parseArgs({
+    args,
+    options: { phase: { type: "string" }, config: { type: "string" }, at: { type: "string" }, "auto-rollback": { type: "boolean", default: false }, force: { type: "boolean", default: false } },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (!values.phase) throw new Error("runCheckpointInProcess: --phase is required (the CLI's usage errors are runCheckpoint's)");
+  const [{ loadConfig }, { runCheckpoint: checkpoint }, { closeAllStorage }, { MonitorUserError }, { redactAll, resetSecretRegistry }] = await Promise.all([
+    import("../../src/config/load.js"),
+    import("../../src/checkpoint/run-checkpoint.js"),
+    import("../../src/storage/storage.js"),
+    import("../../src/errors.js"),
+    import("../../src/secrets.js"),
+  ]);
+  const vars: Record<string, string> = { NO_COLOR: "1", ...CHANNELS_OFF, ...env };
+  const saved = new Map(Object.keys(vars).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, vars);
+  let stdout = "";
+  let stderr = "";
+  let exitCode: number;
+  try {
+    resetSecretRegistry();
+    const loaded = await loadConfig({ file: values.config });
+    const outcome = await checkpoint(loaded, { phase: values.phase, at: values.at, autoRollback: values["auto-rollback"], force: values.force, print: (t) => (stdout += t + "\n") });
+    exitCode = outcome.exitCode;
+  } catch (error) {
+    const message = redactAll((error as Error)?.message ?? String(error));
+    stderr += error instanceof MonitorUserError ? `cutover-monitor: ${message}\n` : `cutover-monitor: internal error (exit 2, the checkpoint could not run): ${message}\n${(error as Error)?.stack ?? ""}\n`;
+    exitCode = 2;
+  } finally {
+    try {
+      await closeAllStorage();
+    } finally {
+      for (const [k, v] of saved) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      resetSecretRegistry();
+    }
+  }
+  const records = readRecords(env.CUTOVER_REPORTS_DIR);
+  return { exitCode, stdout, stderr, record: records.length ? records[records.length - 1]! : null, recordCount: records.length, durationMs: Date.now() - t0, timedOut: false };
 }
 
 /** `npm run attest -- --item ID --by NAME` with the same reports dir. */
@@ -158,7 +224,14 @@ export interface PreparedCutover {
   env: CheckpointEnv;
   hour0: CheckpointRun;
   hour1: CheckpointRun;
-  /** Stop the pipeline (by its pid) and remove the reports dir. */
+  /**
+   * A second monitor state for the same pipeline, as this cutover left it: a copy of the reports
+   * dir (records, state, events) taken now, with its own env. For a case that must not see what
+   * the other cases' checkpoints recorded (an alert, a rollback claim), without a cutover of its
+   * own. The copy is removed by stop().
+   */
+  fork(): PreparedCutover;
+  /** Stop the pipeline (by its pid) and remove the reports dir (and its forks). */
   stop(): Promise<void>;
 }
 
@@ -166,27 +239,39 @@ export interface PreparedCutover {
  * A cut-over pipeline, quickly: the reference pipeline started on V1 with a short interval,
  * the hour0 checkpoint cuts over to V2 and records the cutover start, the hour1 checkpoint
  * records the hour-1 baseline. Their verdicts are not asserted here (tests do that).
+ * The two checkpoints run in this process (runCheckpointInProcess: what the CLI runs, without a
+ * process start each); `cli: true` runs them as processes.
  */
-export async function prepareCutover(o: { start?: StartOptions; env?: Record<string, string>; configArgs?: string[]; reportsDir?: string } = {}): Promise<PreparedCutover> {
+export async function prepareCutover(o: { start?: StartOptions; env?: Record<string, string>; configArgs?: string[]; reportsDir?: string; cli?: boolean } = {}): Promise<PreparedCutover> {
   const pipeline = await startPipeline({ version: "v1", interval: 1, ...o.start });
   const reportsDir = o.reportsDir ?? tempReportsDir();
   const env = envFor(pipeline, reportsDir, o.env);
+  const run = o.cli ? runCheckpoint : runCheckpointInProcess;
   try {
-    const hour0 = await runCheckpoint(["--phase=hour0", ...(o.configArgs ?? [])], env);
+    const hour0 = await run(["--phase=hour0", ...(o.configArgs ?? [])], env);
     if (hour0.exitCode !== 0) throw new Error(`hour0 checkpoint failed:\n${describeChecks(hour0)}`);
-    const hour1 = await runCheckpoint(["--phase=hour1", ...(o.configArgs ?? [])], env);
+    const hour1 = await run(["--phase=hour1", ...(o.configArgs ?? [])], env);
     if (hour1.exitCode === 2 || !hour1.record) throw new Error(`hour1 checkpoint could not run:\n${describeChecks(hour1)}`);
-    return {
+    const forks: string[] = [];
+    const prepared = (dir: string, own: boolean): PreparedCutover => ({
       pipeline,
-      reportsDir,
-      env,
+      reportsDir: dir,
+      env: { ...env, CUTOVER_REPORTS_DIR: dir },
       hour0,
       hour1,
+      fork() {
+        const copy = tempReportsDir("checkpoint-e2e-fork-");
+        fs.cpSync(dir, copy, { recursive: true });
+        forks.push(copy);
+        return prepared(copy, false);
+      },
       async stop() {
         await pipeline.stop();
-        if (!o.reportsDir) fs.rmSync(reportsDir, { recursive: true, force: true });
+        for (const f of forks) fs.rmSync(f, { recursive: true, force: true });
+        if (own && !o.reportsDir) fs.rmSync(reportsDir, { recursive: true, force: true });
       },
-    };
+    });
+    return prepared(reportsDir, true);
   } catch (e) {
     await pipeline.stop();
     throw e;
