@@ -2,14 +2,12 @@
  * Against the real reference pipeline and real local receivers: pre-cutover sends a test
  * notification to every channel; hour0 cuts over; hour1 validates and records the baseline; a
  * stability checkpoint passes with a complete record and no alert reaches any receiver. The whole
- * schedule is healthy-soak.test.ts. pre-cutover and stability run `npm run checkpoint` as
- * processes; hour0 and hour1 run in this process (runCheckpointInProcess: what the CLI runs, as the
- * watch runs it).
+ * schedule is healthy-soak.test.ts.
  */
 import { vi, afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalReceivers, type LocalReceivers } from "../support/local-receivers.js";
 import { startPipeline, type StartedPipeline } from "../support/pipeline-harness.js";
-import { checkOf, checksWith, describeChecks, envFor, runCheckpoint, runCheckpointInProcess, tempReportsDir, writeConfig, type CheckpointEnv, type CheckpointRun } from "../support/checkpoint-harness.js";
+import { checkOf, checksWith, describeChecks, envFor, runCheckpoint, tempReportsDir, writeConfig, type CheckpointEnv, type CheckpointRun } from "../support/checkpoint-harness.js";
 import fs from "node:fs";
 
 const KEY_FIELDS = ["timestamp", "kpi_latency_ms", "error_rate_percent", "memory_mb", "cpu_percent", "pipeline_status", "audit_trail_events", "validation_status"] as const;
@@ -51,8 +49,8 @@ describe("healthy V2 cutover: every phase passes", () => {
   const runs: Record<string, CheckpointRun[]> = {};
   let receivedAfterPre = { slack: 0, pagerduty: 0, email: 0, webhook: 0 };
 
-  const run = async (phase: string, extra: string[] = [], how: "cli" | "in process" = "cli") => {
-    const r = await (how === "cli" ? runCheckpoint : runCheckpointInProcess)([`--phase=${phase}`, ...extra, ...cfg], env);
+  const run = async (phase: string, extra: string[] = []) => {
+    const r = await runCheckpoint([`--phase=${phase}`, ...extra, ...cfg], env);
     (runs[phase] ??= []).push(r);
     return r;
   };
@@ -103,7 +101,7 @@ describe("healthy V2 cutover: every phase passes", () => {
   });
 
   it("hour0: cuts over to V2, exit 0, 5 phases, cutover recorded", async () => {
-    const r = await run("hour0", [], "in process");
+    const r = await run("hour0");
     expect(r.exitCode, describeChecks(r)).toBe(0);
     expectComplete(r, "hour0");
     expect(checkOf(r.record, "cutover-phases").verdict).toBe("PASS");
@@ -113,7 +111,7 @@ describe("healthy V2 cutover: every phase passes", () => {
   });
 
   it("hour1: exit 0, validation PASS, KPIs on golden data, audit trail, baseline recorded", async () => {
-    const r = await run("hour1", [], "in process");
+    const r = await run("hour1");
     expect(r.exitCode, describeChecks(r)).toBe(0);
     expectComplete(r, "hour1");
     expect(r.record!.validation_status).toBe("PASS");
