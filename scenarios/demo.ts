@@ -1,13 +1,11 @@
 /**
- * `npm run demo`'s scenario (`npm run monitor -- --cutover --speed 720 --scenario scenarios/demo.ts`):
- * the 24 hours in two minutes of the compressed clock, plus the real seconds the checkpoints take.
- * One incident in the longest stretch between two checkpoints (day@17:00 and final@21:00), so
- * that only the watch's samples can see it: the KPI latency goes over 500 ms at 19:30 (caught by
- * the first sample: latency-critical, HIGH), stays unresolved (10 min: alert engineering; 15 min:
- * rollback recommended) and is cleared at 20:10 (the next sample resolves it). The checkpoints see
- * a healthy pipeline, so the 24-hour criteria hold and the watch ends GO, with the incident in its
- * closing summary. At x720 a sample takes about 10 to 20 minutes of the compressed clock (a second
- * or two of real time), so both escalations usually arrive at the same sample.
+ * `npm run monitor -- --cutover --speed 720 --scenario scenarios/demo.ts`: the 24 hours in two
+ * minutes (plus the real seconds the checkpoints take). One incident in the longest stretch
+ * between two checkpoints (day@17:00 and final@21:00), so only the watch's samples can see it:
+ * the KPI latency goes over 500 ms at 19:30 (caught by the first sample: latency-critical, HIGH),
+ * stays unresolved (10 min: alert engineering; 15 min: rollback recommended) and is cleared at
+ * 20:10 (the next sample resolves it). The checkpoints see a healthy pipeline, so the 24-hour
+ * criteria hold and the watch ends GO, with the incident in its closing summary.
  */
 import type { Scenario } from "../src/monitor/scenario.js";
 
