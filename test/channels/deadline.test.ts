@@ -11,10 +11,10 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CATALOGUE } from "../../src/catalogue/catalogue.js";
 import { assess } from "../../src/catalogue/check.js";
-import type { CheckpointContext } from "../../src/checkpoint/context.js";
 import { monitorConfigSchema } from "../../src/config/resolve.js";
 import { probeDeadlineMs } from "../../src/probes/collect.js";
 import { probeDataQualityWithin } from "../../src/probes/data-quality.js";
+import { dataQualityContext } from "./support.js";
 import { dataQualityBudget, dataQualityDeadlineMs, MIN_BYTES_PER_S } from "../../src/probes/outputs/deadline.js";
 
 const SLACK = 15_000;
@@ -81,15 +81,7 @@ describe("past its deadline", () => {
     expect(r.message).toMatch(/^data quality: timed out after 300 ms \(the deadline scaled to a test's 300 ms\): still reading the Supabase channel \(supabase schema analytics\): connecting$/);
     expect(r.message).not.toMatch(/\n/);
     expect(r.message).not.toContain("not-a-secret");
-    const context = {
-      config,
-      checkpoint: { id: "t", phase: "stability", label: "stability @ test", startedAt: new Date().toISOString() },
-      measurements: { phase: "stability", checkpoint: "t", startedAt: "", finishedAt: "", probes: ["dataQuality"], dataQuality: r, state: {} },
-      cutover: null,
-      baselines: { hour1: null },
-      history: [],
-      attestations: [],
-    } as unknown as CheckpointContext;
+    const context = dataQualityContext(config, r);
     const checks = assess(context, CATALOGUE.filter((d) => ["data-quality-supabase", "output-supabase", "output-reconciliation"].includes(d.id)), () => "phase");
     expect(checks).toHaveLength(3);
     for (const c of checks) {

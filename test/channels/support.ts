@@ -174,6 +174,19 @@ export interface Judged {
   decision: Decision;
 }
 
+/** A stability checkpoint's context holding only a dataQuality probe result, for assess(). */
+export function dataQualityContext(config: MonitorConfig, r: unknown): CheckpointContext {
+  return {
+    config,
+    checkpoint: { id: "t", phase: "stability", label: "stability @ test", startedAt: new Date().toISOString() },
+    measurements: { phase: "stability", checkpoint: "t", startedAt: "", finishedAt: "", probes: ["dataQuality"], dataQuality: r, state: {} },
+    cutover: null,
+    baselines: { hour1: null },
+    history: [],
+    attestations: [],
+  } as unknown as CheckpointContext;
+}
+
 /**
  * One checkpoint's worth of output checks: the dataQuality probe, the catalogue's output checks
  * judged by assess(), then the default alert rules and the decision tree, from a fresh alert state.
@@ -183,15 +196,7 @@ export async function judgeOutputs(config: MonitorConfig, env: Services["env"]):
   Object.assign(process.env, env);
   const r = await probeDataQuality(config.target, { now: () => Date.now() });
   if (!r.ok) throw new Error(`dataQuality probe failed: ${r.failure}: ${r.message}`);
-  const context = {
-    config,
-    checkpoint: { id: "t", phase: "stability", label: "stability @ test", startedAt: new Date().toISOString() },
-    measurements: { phase: "stability", checkpoint: "t", startedAt: "", finishedAt: "", probes: ["dataQuality"], dataQuality: r, state: {} },
-    cutover: null,
-    baselines: { hour1: null },
-    history: [],
-    attestations: [],
-  } as unknown as CheckpointContext;
+  const context = dataQualityContext(config, r);
   const defs = CATALOGUE.filter((d) => (OUTPUT_CHECKS as readonly string[]).includes(d.id));
   const checks = assess(context, defs, () => "phase");
   const rules = evaluateRules({ rules: config.alerts.rules, observations: observationsOf(checks, "test"), state: emptyAlertState(), clock: testClock(Date.now()), checkpoint: "test", staleAfterSeconds: config.alerts.staleAfterSeconds });

@@ -10,6 +10,14 @@
  * cannot.
  */
 
+/** The hash's final mix of both lanes into out (lane b never 0: 0/0 marks an empty slot). */
+function finish(h1: number, h2: number, out: Uint32Array): void {
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  out[0] = h1 >>> 0;
+  out[1] = (h2 >>> 0) || 1;
+}
+
 /** Two 32-bit lanes of a string's hash (lane a, lane b). Never 0/0 (0 marks an empty slot). */
 export function hash2(s: string, out: Uint32Array): void {
   let h1 = 0xdeadbeef ^ s.length;
@@ -19,10 +27,7 @@ export function hash2(s: string, out: Uint32Array): void {
     h1 = Math.imul(h1 ^ c, 2654435761);
     h2 = Math.imul(h2 ^ c, 1597334677);
   }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  out[0] = h1 >>> 0;
-  out[1] = (h2 >>> 0) || 1;
+  finish(h1, h2, out);
 }
 
 /** A growing set of 64-bit hashes (two Uint32 lanes per slot); `add` answers whether it was new. */
@@ -77,10 +82,7 @@ export function hashAscii(buf: Uint8Array, s: number, e: number, out: Uint32Arra
     h1 = Math.imul(h1 ^ c, 2654435761);
     h2 = Math.imul(h2 ^ c, 1597334677);
   }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  out[0] = h1 >>> 0;
-  out[1] = (h2 >>> 0) || 1;
+  finish(h1, h2, out);
   return true;
 }
 
