@@ -5,7 +5,8 @@
  * guarded rollback) -> record -> report (dashboard, events).
  * No process.exit here: the CLI maps the returned exit code.
  */
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync } from "node:fs";
+import { pidAlive } from "../state/pid.js";
 import path from "node:path";
 import type { LoadedConfig } from "../config/load.js";
 import { offsetMs, type PhaseName } from "../config/schedule.js";
@@ -220,6 +221,7 @@ async function runClaimed(loaded: LoadedConfig, opts: CheckpointOptions, storage
   context.checks = checks;
   const resultsDir = path.join(paths.allureResults, checkpointId);
   rmSync(resultsDir, { recursive: true, force: true });
+  removeDeadAllureTemps(paths.allureResults);
   const specsStarted = clock.now();
   const specRun = prepareSpecRun({
     phase,
@@ -433,3 +435,29 @@ export function toHistoryPoint(r: CheckpointRecord): HistoryPoint {
   };
 }
 
+
+/**
+ * The Allure writer publishes each result through a `.allure-write-*.tmp` file and a rename; a
+ * checkpoint killed mid-write leaves that temp file in its results dir (named `…-<pid>`). Its
+ * results stay (they are the evidence of what it had done); only the temp files of checkpoints
+ * whose process is gone are removed.
+ */
+export function removeDeadAllureTemps(allureResults: string): void {
+  let dirs: string[];
+  try {
+    dirs = readdirSync(allureResults);
+  } catch {
+    return;
+  }
+  for (const dir of dirs) {
+    const pid = Number(/-(\d+)$/.exec(dir)?.[1]);
+    if (!pid || pid === process.pid || pidAlive(pid)) continue;
+    let names: string[];
+    try {
+      names = readdirSync(path.join(allureResults, dir));
+    } catch {
+      continue;
+    }
+    for (const name of names) if (/^\.allure-write-.*\.tmp$/.test(name)) rmSync(path.join(allureResults, dir, name), { force: true });
+  }
+}
