@@ -15,6 +15,10 @@ export default defineConfig({
           // Tests start real pipelines, servers and databases on free ports; two cores.
           fileParallelism: true,
           maxWorkers: 2,
+          // Each worker imports the monitor once, not once per file (about 4 s a file on this
+          // machine, 100 s of the suite). Tests that need a fresh module state reset it themselves
+          // (the secret registry: resetSecretRegistry).
+          isolate: false,
         },
       },
     ],

@@ -84,7 +84,8 @@ async function runClaimed(loaded: LoadedConfig, opts: CheckpointOptions, storage
   const state = monitorState(storage);
   const events = storage.events();
   const store = storage.log<CheckpointRecord>("checkpoints");
-  const started = clock.now();
+  // Durations are the monitor's own work, always real time (under --speed the clock holds while a checkpoint runs).
+  const started = performance.now();
 
   const cutoverFile = await state.cutover.load();
   let cutover = cutoverFile.current;
@@ -173,7 +174,7 @@ async function runClaimed(loaded: LoadedConfig, opts: CheckpointOptions, storage
   const probes = probesOfPhase(phase, defs);
 
   // collect: every probe once, each with its own timeout.
-  const collectStarted = clock.now();
+  const collectStarted = performance.now();
   const measurements: Measurements = await collect(phase, target, {
     previous,
     force: opts.force,
@@ -184,7 +185,7 @@ async function runClaimed(loaded: LoadedConfig, opts: CheckpointOptions, storage
     onLine: opts.json ? undefined : (stream, line) => print(`  [${target.cutover.command.join(" ")} ${stream}] ${line}`),
   }, probes);
 
-  const collectMs = clock.now() - collectStarted;
+  const collectMs = performance.now() - collectStarted;
   // Under time compression RSS and CPU readings go on the monitor's clock (growth per simulated hour).
   const toClock = opts.watch?.toClock;
   if (toClock && measurements.resources?.ok) for (const s of measurements.resources.data.samples) s.at = toClock(s.at);
@@ -222,7 +223,7 @@ async function runClaimed(loaded: LoadedConfig, opts: CheckpointOptions, storage
   const resultsDir = path.join(paths.allureResults, checkpointId);
   rmSync(resultsDir, { recursive: true, force: true });
   removeDeadAllureTemps(paths.allureResults);
-  const specsStarted = clock.now();
+  const specsStarted = performance.now();
   const specRun = prepareSpecRun({
     phase,
     allureResultsDir: resultsDir,
@@ -243,7 +244,7 @@ async function runClaimed(loaded: LoadedConfig, opts: CheckpointOptions, storage
   }
 
   // judge: rules over the verdicts, then the decision tree.
-  const judgeStarted = clock.now();
+  const judgeStarted = performance.now();
   // N/A checks (not configured) are shown, and have no say in the rules or the decision.
   const applicable = checks.filter((c) => !c.notApplicable);
   const judgement = await judgeCheckpoint({ config, state, events, clock, checkpointId, label, checks: applicable });
@@ -263,7 +264,7 @@ async function runClaimed(loaded: LoadedConfig, opts: CheckpointOptions, storage
     autoRollback: !!opts.autoRollback || config.rollback.auto,
     print: opts.json ? () => {} : print,
   });
-  const judgeMs = clock.now() - judgeStarted;
+  const judgeMs = performance.now() - judgeStarted;
 
   const rolledBack = acted.rollback?.status === "succeeded";
   const verdict = checkpointVerdict(applicable, decision, acted.rollback?.status);
@@ -288,7 +289,7 @@ async function runClaimed(loaded: LoadedConfig, opts: CheckpointOptions, storage
     ...(cutover && resolved.scheduledAt && /^\d{1,2}:\d{2}$/.test(resolved.scheduledAt) ? { scheduled_for: new Date(Date.parse(cutover.startedAt) + offsetMs(resolved.scheduledAt)).toISOString() } : {}),
     verdict,
     exit_code: exitCode,
-    duration_ms: Math.round(clock.now() - started),
+    duration_ms: Math.round(performance.now() - started),
     checks,
     metrics: {
       ...metrics.extra,

@@ -21,9 +21,10 @@ alert rules act on every sample. Restart it after a crash with the same command:
   --grace S            the watchdog's limit for the heartbeat's age, real seconds (default 120)
   --watchdog           check the watch's heartbeat once (for a scheduled job): raises "monitor down"
 
-exit codes: 0 GO (the final checkpoint passed: no success criterion FAILs); 1 NO-GO (one FAILs, or the
-            cutover was rolled back); 2 could not run; 3 the final checkpoint was inconclusive (ERROR);
-            130 / 143 stopped by SIGINT / SIGTERM. --watchdog: 0 the watch is alive, 1 monitor down.`;
+exit codes: 0 GO or GO WITH CONDITIONS (the 24-hour decision after the final checkpoint, the same as
+            the sign-off's); 1 NO-GO (a success criterion FAILs or was not measured, the final checkpoint
+            FAILed or ended ERROR, a critical incident is open, or the cutover was rolled back); 2 could
+            not run (or the final checkpoint could not); 130 / 143 stopped by SIGINT / SIGTERM. --watchdog: 0 the watch is alive, 1 monitor down.`;
 
 function positive(name: string, v: string | undefined, max: number): number | undefined {
   if (v === undefined) return undefined;

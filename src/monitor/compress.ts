@@ -15,6 +15,8 @@ export const REFERENCE_INTERVAL_S = 30;
 export const MIN_PIPELINE_INTERVAL_S = 0.25;
 /** The reference supervisor's restart delay (ms) before a restart. */
 export const REFERENCE_RESTART_DELAY_MS = 500;
+/** A remote channel's write time is known to the second (Azure's Last-Modified header). */
+export const REMOTE_CLOCK_PRECISION_S = 1;
 /** pidusage needs a few readings to tell a CPU share. */
 export const MIN_CPU_WINDOW_MS = 300;
 export const MIN_CPU_SAMPLE_MS = 50;
@@ -54,9 +56,12 @@ export function compressConfig(config: MonitorConfig, speed: number): { config: 
     t.windows.minLookbackSeconds = scaled("windows.minLookbackSeconds", t.windows.minLookbackSeconds, 0, "none");
     t.logs.maxSilenceSeconds = scaled("logs.maxSilenceSeconds", t.logs.maxSilenceSeconds, 4 * interval, "4 pipeline runs");
     t.outputs.local.maxAgeSeconds = scaled("outputs.local.maxAgeSeconds", t.outputs.local.maxAgeSeconds, 4 * interval, "4 pipeline runs");
-    // The remote channels are written by the same runs, their age read from their own clocks: the same scale and floor.
-    if (t.outputs.azure) t.outputs.azure.maxAgeSeconds = scaled("outputs.azure.maxAgeSeconds", t.outputs.azure.maxAgeSeconds, 4 * interval, "4 pipeline runs");
-    if (t.outputs.supabase) t.outputs.supabase.maxAgeSeconds = scaled("outputs.supabase.maxAgeSeconds", t.outputs.supabase.maxAgeSeconds, 4 * interval, "4 pipeline runs");
+    // The remote channels are written by the same runs, their age read from their own clocks, which
+    // tell whole seconds (Azure's Last-Modified) or the transaction's start (PostgreSQL's now()):
+    // the same scale, and a floor of 4 runs plus that second of precision.
+    const remoteFloor = 4 * interval + REMOTE_CLOCK_PRECISION_S;
+    if (t.outputs.azure) t.outputs.azure.maxAgeSeconds = scaled("outputs.azure.maxAgeSeconds", t.outputs.azure.maxAgeSeconds, remoteFloor, "4 pipeline runs + 1 s of the channel's clock precision");
+    if (t.outputs.supabase) t.outputs.supabase.maxAgeSeconds = scaled("outputs.supabase.maxAgeSeconds", t.outputs.supabase.maxAgeSeconds, remoteFloor, "4 pipeline runs + 1 s of the channel's clock precision");
     t.process.cpuWindowMs = Math.round(scaled("process.cpuWindowMs", t.process.cpuWindowMs, MIN_CPU_WINDOW_MS, "a measurable CPU share", "ms"));
     t.process.cpuSampleIntervalMs = Math.max(MIN_CPU_SAMPLE_MS, Math.min(t.process.cpuSampleIntervalMs, Math.floor(t.process.cpuWindowMs / 4)));
   }

@@ -40,6 +40,8 @@ const watchFileSchema = z.object({
   fired: z.array(z.number().int().nonnegative()),
   /** The reference pipeline the watch started (it stops it at the end of the watch). */
   pipeline: z.object({ dir: z.string(), port: z.number().int(), intervalS: z.number(), supervisorPid: z.number().int().nullable(), startedAt: z.string() }).nullable(),
+  /** Under compression: the real stretches the watch's clock stood still while a checkpoint ran (monitor/time.ts). */
+  holds: z.array(z.object({ from: z.number(), ms: z.number().nonnegative() })).default([]),
   /** Each run of the watch process. */
   sessions: z.array(z.object({ id: z.number().int(), pid: z.number().int(), startedAt: z.string(), realStartedAt: z.string() })),
   /** Set when the watch ended (after the final checkpoint or a rollback). */
@@ -49,7 +51,7 @@ export type WatchFile = z.infer<typeof watchFileSchema>;
 
 /** The watch's state: `state/watch.json`, or the storage's document (src/storage/). */
 export function watchStateFile(where: WatchPaths | Storage): StateFile<WatchFile> {
-  const initial = (): WatchFile => ({ version: 1, cutoverStartedAt: null, speed: 1, sampleEverySeconds: 15, scenario: null, fired: [], pipeline: null, sessions: [], finished: null });
+  const initial = (): WatchFile => ({ version: 1, cutoverStartedAt: null, speed: 1, sampleEverySeconds: 15, scenario: null, fired: [], pipeline: null, holds: [], sessions: [], finished: null });
   return "doc" in where ? where.doc(STATE_DOCS.watch, watchFileSchema, initial) : stateFile(where.watch, watchFileSchema, initial);
 }
 

@@ -21,6 +21,9 @@ import { storageFor, type Storage } from "../storage/storage.js";
 import type { ProbeState } from "../probes/probe.js";
 import type { MonitoringEvent } from "../report/events-log.js";
 import { deliver } from "../act/notices.js";
+import { readSources } from "../report/sources.js";
+import { buildModel } from "../report/model.js";
+import { buildSignoff } from "../report/signoff-model.js";
 import { UsageError } from "../errors.js";
 import { compressConfig, type Compression } from "./compress.js";
 import { DEFAULT_GRACE_SECONDS, ping, writeHeartbeat, type Heartbeat } from "./heartbeat.js";
@@ -218,7 +221,7 @@ class Watch {
     const realNow = Date.now();
     // Before the cutover the clock is real (hour0 runs the cutover in real time); from the recorded
     // cutover start on, it runs at the watch's speed.
-    this.time = needHour0 || !this.cutover ? watchTime(realNow, 1) : watchTime(Date.parse(this.cutover.startedAt), this.speed);
+    this.time = needHour0 || !this.cutover ? watchTime(realNow, 1) : watchTime(Date.parse(this.cutover.startedAt), this.speed, undefined, resume?.holds ?? []);
     const cutoverMs = this.cutover && !needHour0 ? Date.parse(this.cutover.startedAt) : null;
     const mine = cutoverMs === null ? [] : lines.filter((l) => Date.parse(l.t) >= cutoverMs - 3_600_000);
     this.session = Math.max(0, ...lines.map((l) => l.session ?? 0)) + 1;
@@ -238,6 +241,7 @@ class Watch {
       scenario: this.scenarioPath,
       fired: this.fired,
       pipeline: this.startedPipeline,
+      holds: resume ? w.holds : [],
       sessions: [...(resume ? w.sessions : []), { id: this.session, pid: process.pid, startedAt: iso(this.time.clock.now()), realStartedAt: iso(realNow) }],
       finished: null,
     }));
@@ -299,8 +303,13 @@ class Watch {
       this.log(`hour0 recorded no cutover (exit ${outcome.exitCode}): nothing to watch`);
       return outcome.exitCode === EXIT.ok ? EXIT.couldNotRun : outcome.exitCode;
     }
-    this.time = watchTime(Date.parse(this.cutover.startedAt), this.speed);
-    // hour0 ran on the real clock: its end goes on the watch's clock now anchored at the cutover.
+    // hour0 ran on the real clock. Under compression the clock held from the cutover's start to
+    // hour0's end (as for every checkpoint), so the schedule starts at 00:00 however long it took.
+    const startMs = Date.parse(this.cutover.startedAt);
+    const hour0Hold = this.speed !== 1 && Date.now() > startMs ? [{ from: startMs, ms: Date.now() - startMs }] : [];
+    this.time = watchTime(startMs, this.speed, undefined, hour0Hold);
+    await this.watchFile.update((w) => ({ ...w, holds: this.time.holds() }));
+    // Its end goes on the watch's clock now anchored at the cutover.
     if (outcome.line) await this.append({ ...outcome.line, end: iso(this.time.clock.now()) });
     await this.watchFile.update((w) => ({ ...w, cutoverStartedAt: this.cutover!.startedAt }));
     this.log(`cutover recorded at ${this.cutover.startedAt}: the schedule runs from there`);
@@ -337,8 +346,8 @@ class Watch {
   }
 
   private async loop(): Promise<number> {
-    // The scenario is the world the watch observes: its faults come and go on the watch's clock,
-    // also while a checkpoint runs (which then catches them).
+    // The scenario is the world the watch observes: its faults come and go on the watch's clock
+    // (which, under compression, stands still while a checkpoint runs: nothing changes under it).
     let ticking = false;
     const tick = () => {
       if (ticking || !this.scenario) return;
@@ -432,8 +441,10 @@ class Watch {
     if (late) this.event({ type: "checkpoint_late", severity: "warning", slot: slot.key, late_by_minutes: late });
     // Restarts "within the hour" are counted on the monitor's clock (a simulated hour under --speed).
     if (this.speed !== 1) await this.state.probes.update((f) => ({ ...f, state: pruneRestarts(f.state as ProbeState, this.time) as Record<string, unknown> }));
-    const started = this.time.clock.now();
+    const started = performance.now();
     const since = slot.phase === "final" ? undefined : this.memorySince();
+    // Under compression the watch's clock stands still while the checkpoint runs (monitor/time.ts).
+    const release = this.time.hold();
     const run = runCheckpoint(
       { config: this.probeConfig, source: this.loaded.source },
       {
@@ -460,6 +471,7 @@ class Watch {
     try {
       outcome = await Promise.race([run, abandoned]);
     } catch (e) {
+      await this.releaseHold(release);
       // The checkpoint could not run (its own error boundary is the CLI's): one line, the slot is
       // recorded as missed so it is not retried in a loop, and the watch goes on.
       this.runningCheckpoint = null;
@@ -471,6 +483,7 @@ class Watch {
       return { exitCode: EXIT.couldNotRun };
     }
     this.runningCheckpoint = null;
+    await this.releaseHold(release);
     if (outcome === "stopped") {
       this.log(`ABANDONED checkpoint ${slot.key}: interrupted by ${this.opts.stop.reason} and not finished within ${ABANDON_AFTER_MS / 1000} s; it has no record and runs again, late, when the watch restarts`);
       this.event({ type: "checkpoint_abandoned", severity: "warning", slot: slot.key, signal: this.opts.stop.reason });
@@ -494,17 +507,22 @@ class Watch {
         up: up === "PASS" ? true : up === "FAIL" ? false : null,
         ...(late ? { late_min: late } : {}),
         firing: (r.firing ?? []).filter((f) => !f.muted).map((f) => f.rule),
-        ms: Math.round(this.time.realDuration(this.time.clock.now() - started)),
+        ms: Math.round(performance.now() - started),
       };
       if (!deferLine) await this.append(line);
       this.openAlerts = (r.firing ?? []).filter((f) => !f.muted).map((f) => f.rule);
-      this.log(`checkpoint ${slot.key}: ${r.verdict} (exit ${r.exit_code}) in ${((this.time.realDuration(this.time.clock.now() - started)) / 1000).toFixed(1)} s${this.speed !== 1 ? " real" : ""}`);
+      this.log(`checkpoint ${slot.key}: ${r.verdict} (exit ${r.exit_code}) in ${((performance.now() - started) / 1000).toFixed(1)} s${this.speed !== 1 ? " real (the watch's clock held)" : ""}`);
     } else if (outcome.message) this.log(outcome.message);
     const ok = await ping(outcome.exitCode === EXIT.ok ? "success" : "fail", `${slot.key}: exit ${outcome.exitCode}`);
     if (ok) this.log(`warning: ${ok}`);
     this.phase = slot.phase;
     await this.beat("running");
     return { ...outcome, line };
+  }
+
+  /** Ends a hold of the watch's clock and persists it (a restarted watch computes the same time). */
+  private async releaseHold(release: () => { from: number; ms: number } | null): Promise<void> {
+    if (release()) await this.watchFile.update((w) => ({ ...w, holds: this.time.holds() }));
   }
 
   private async recordMissed(slot: Slot, due: Slot | null): Promise<void> {
@@ -657,8 +675,25 @@ class Watch {
     return this.end(EXIT.fail, "rolled back", "NO-GO (rolled back)");
   }
 
+  /**
+   * The end after the final checkpoint: the watch's verdict is the 24-hour decision, computed by
+   * the same code as the report and the sign-off (GO, GO WITH CONDITIONS: exit 0; NO-GO: exit 1),
+   * so that the watch's exit code, the final checkpoint's and the sign-off never disagree. A final
+   * checkpoint that could not run at all (exit 2) stays exit 2: the monitor failed, not the cutover.
+   */
   private async final(exitCode: number): Promise<number> {
-    return this.end(exitCode, "finished", exitCode === EXIT.ok ? "GO" : exitCode === EXIT.fail ? "NO-GO" : "INCONCLUSIVE");
+    if (exitCode === EXIT.couldNotRun) return this.end(exitCode, "the final checkpoint could not run", "INCONCLUSIVE");
+    let day: { decision: string; reasons: string[]; conditions: string[] };
+    try {
+      const sources = await readSources({ config: this.config, source: this.loaded.source }, this.time.clock.now());
+      day = buildSignoff(sources, buildModel(sources));
+    } catch (e) {
+      this.log(`the 24-hour decision could not be computed: ${String((e as Error)?.message ?? e).split("\n")[0]}`);
+      return this.end(EXIT.couldNotRun, "the 24-hour decision could not be computed", "INCONCLUSIVE");
+    }
+    const code = day.decision === "NO-GO" ? EXIT.fail : day.decision === "PENDING" ? EXIT.inconclusive : EXIT.ok;
+    for (const r of day.decision === "NO-GO" ? day.reasons : day.conditions) this.log(`${day.decision === "NO-GO" ? "NO-GO because" : "condition"}: ${r}`);
+    return this.end(code, "finished", day.decision);
   }
 
   /** SIGINT/SIGTERM: the outbox flushed, the heartbeat says stopped, the lock released (by the caller). */

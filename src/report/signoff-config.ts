@@ -40,6 +40,8 @@ export const signoffConfigSchema = z.object({
       openCriticalIncident: ruleActionSchema.default("no-go"),
       /** An incident of a warning alert still open at the end. */
       openWarningIncident: ruleActionSchema.default("condition"),
+      /** The final checkpoint the criteria are read from FAILed (or was inconclusive) on a check that is not a criterion. */
+      finalCheckpointFailed: ruleActionSchema.default("no-go"),
       /** The cutover was rolled back. */
       rolledBack: ruleActionSchema.default("no-go"),
     })

@@ -153,6 +153,14 @@ export function buildSignoff(src: ReportSources, model: ReportModel): SignoffMod
     else if (c.verdict === "WARN") add("warn", `${c.title} WARN (target ${c.target}): ${c.achieved}`);
     else if (c.verdict === "NOT MEASURED") add("notMeasured", `${c.title} not measured: ${c.achieved}`);
   }
+  // The checkpoint the criteria come from is itself a verdict: when it FAILed (or could not judge)
+  // on checks that are not criteria, the 24-hour decision says so, so that the watch's exit code,
+  // that checkpoint's and the sign-off never disagree.
+  if (source && (source.record.verdict === "FAIL" || source.record.verdict === "ERROR")) {
+    const criterionIds = new Set(CRITERIA.map((d) => d.check));
+    const bad = (source.record.checks ?? []).filter((k) => k.verdict === source.record.verdict && !criterionIds.has(k.id) && !k.notApplicable);
+    if (bad.length) add("finalCheckpointFailed", `the ${slotLabel(source)} checkpoint ${source.record.verdict === "FAIL" ? "FAILed" : "was inconclusive (ERROR)"}: ${bad.slice(0, 4).map((k) => `${k.title}: ${k.measured.slice(0, 120)}`).join("; ")}${bad.length > 4 ? `; and ${bad.length - 4} more` : ""}`);
+  }
   for (const s of model.slots.filter((x) => x.status === "MISSED")) add("missedCheckpoint", `checkpoint ${s.phase}@${s.at} MISSED (due ${s.dueAt ? fmtTime(s.dueAt) : "?"})`);
   for (const s of model.slots.filter((x) => x.status === "late")) add("lateCheckpoint", `checkpoint ${s.phase}@${s.at} late by ${s.lateMinutes} min`);
   const openIncidents = model.incidents.filter((i) => i.open && i.rule !== "rollback-recommended");

@@ -1,6 +1,7 @@
 /**
  * `--speed N` (src/monitor/compress.ts): every output channel's freshness limit is scaled like the
- * local channel's, with the same named floor (4 pipeline runs); a channel not configured stays so.
+ * local channel's, with a named floor (4 pipeline runs; for the remote channels plus the 1 s their
+ * clocks tell: Azure's Last-Modified has whole seconds); a channel not configured stays so.
  */
 import { describe, expect, it } from "vitest";
 import { monitorConfigSchema } from "../../src/config/resolve.js";
@@ -19,11 +20,12 @@ describe("time compression of the output channels' maximum age", () => {
     expect(config.target.outputs.azure!.maxAgeSeconds).toBe(600);
   });
 
-  it("applies the local channel's floor (4 pipeline runs) to them, and names it", () => {
+  it("floors them at 4 pipeline runs plus their clock's second of precision, and names it", () => {
     const { config: c, compression } = compressConfig(config, 3600);
-    for (const ch of ["local", "azure", "supabase"] as const) {
-      expect(c.target.outputs[ch]!.maxAgeSeconds, ch).toBe(1); // 4 runs of 0.25 s
-      expect(compression.floors.some((f) => f.startsWith(`outputs.${ch}.maxAgeSeconds `) && /floor: 4 pipeline runs/.test(f)), ch).toBe(true);
+    expect(c.target.outputs.local.maxAgeSeconds).toBe(1); // 4 runs of 0.25 s
+    for (const ch of ["azure", "supabase"] as const) {
+      expect(c.target.outputs[ch]!.maxAgeSeconds, ch).toBe(2); // 4 runs of 0.25 s + 1 s
+      expect(compression.floors.some((f) => f.startsWith(`outputs.${ch}.maxAgeSeconds `) && /floor: 4 pipeline runs \+ 1 s/.test(f)), ch).toBe(true);
     }
   });
 

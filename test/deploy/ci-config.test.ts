@@ -39,6 +39,9 @@ async function withEnv<T>(vars: Record<string, string | undefined>, fn: () => Pr
   }
 }
 
+/** The RSS the endpoint serves: a pipeline's, not this worker's (which other test files in the worker grow). */
+const SERVED_RSS_MB = 120;
+
 describe("the CI runner's config", () => {
   let server: http.Server;
   let baseUrl = "";
@@ -46,7 +49,7 @@ describe("the CI runner's config", () => {
     server = http.createServer((req, res) => {
       const cpu = process.cpuUsage();
       res.writeHead(req.url === "/metrics" ? 200 : 404, { "content-type": "text/plain" }).end(
-        req.url === "/metrics" ? `process_cpu_seconds_total ${(cpu.user + cpu.system) / 1e6}\nprocess_resident_memory_bytes ${process.memoryUsage.rss()}\nprocess_start_time_seconds ${Math.round(Date.now() / 1000 - process.uptime())}\n` : "",
+        req.url === "/metrics" ? `process_cpu_seconds_total ${(cpu.user + cpu.system) / 1e6}\nprocess_resident_memory_bytes ${SERVED_RSS_MB * 1024 * 1024}\nprocess_start_time_seconds ${Math.round(Date.now() / 1000 - process.uptime())}\n` : "",
       );
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -125,6 +128,7 @@ describe("the CI runner's config", () => {
     }
     const memory = records.find((r) => r.id === "memory")!;
     expect(memory.verdict, memory.measured).toBe("PASS");
+    expect(memory.measured).toMatch(new RegExp(`\\b${SERVED_RSS_MB}(\\.0)? MB`));
     expect(memory.evidence).toMatchObject({ source: "metrics", pid: null });
     expect(records.find((r) => r.id === "cpu")!.evidence).toMatchObject({ source: "metrics" });
     // a channel configured here whose secret is not set is an ERROR naming the variable, never N/A

@@ -37,6 +37,29 @@ describe("time under compression", () => {
     expect(hhmm(90 * MIN)).toBe("01:30");
   });
 
+  it("stands still while a checkpoint holds it; a restarted watch given the holds computes the same time", () => {
+    const real = testClock(T0 + 10_000);
+    const t = watchTime(T0, 720, real);
+    const release = t.hold();
+    const at = t.clock.now();
+    real.advance(34_000); // a checkpoint of 34 real seconds on a busy machine: 6.8 simulated hours without the hold
+    expect(t.clock.now()).toBe(at);
+    expect(t.toSim(T0 + 20_000)).toBe(at); // a reading taken during the hold goes at its start
+    expect(release()).toEqual({ from: T0 + 10_000, ms: 34_000 });
+    real.advance(5_000); // then the clock runs again: 5 real seconds are one simulated hour
+    expect(t.clock.now() - at).toBe(5_000 * 720);
+    expect(t.toSim(T0 + 5_000)).toBe(T0 + 5_000 * 720); // before the hold: unchanged
+    expect(t.toReal(t.clock.now())).toBe(real.now());
+    const again = watchTime(T0, 720, real, t.holds());
+    expect(again.clock.now()).toBe(t.clock.now());
+    // Real time is real: at speed 1 a hold changes nothing.
+    const r1 = watchTime(T0, 1, real);
+    const rel1 = r1.hold();
+    real.advance(1000);
+    expect(r1.clock.now()).toBe(real.now());
+    expect(rel1()).toBeNull();
+  });
+
   it("scales the durations the probes hold against real timestamps, with named floors", () => {
     const config = monitorConfigSchema.parse({});
     const { config: c, compression } = compressConfig(config, 600);

@@ -11,6 +11,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { targetSchema } from "../../src/config/target.js";
 import { runTargetCommand } from "../../src/probes/target-io.js";
+import { resetSecretRegistry } from "../../src/secrets.js";
 
 const CANARIES = {
   SMTP_USER: "alerts-canary",
@@ -31,6 +32,8 @@ beforeAll(() => {
     saved[k] = process.env[k];
     process.env[k] = v;
   }
+  // The default registry, rebuilt from this environment (another test file may have set one in this worker).
+  resetSecretRegistry();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "command-env-"));
 });
 afterAll(() => {
@@ -38,6 +41,7 @@ afterAll(() => {
     if (v === undefined) delete process.env[k];
     else process.env[k] = v;
   }
+  resetSecretRegistry();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
