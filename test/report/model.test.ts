@@ -122,6 +122,28 @@ describe("GO / NO-GO by the rules", () => {
     expect(strict.signoff.decision).toBe("NO-GO");
   });
 
+  it("the final checkpoint FAILed on a check that is not a criterion: NO-GO naming it (the watch exits with this decision)", async () => {
+    const syn = writeSynthetic(tempDir(), { samples: true, missed: [], late: {} });
+    const last = syn.records.length - 1;
+    const records = syn.records.map((rec, i) => ({
+      ...rec,
+      checks: [
+        ...rec.checks.map((c) => (c.id === "error-rate-24h" ? { ...c, verdict: "PASS" as const, measured: "highest error rate 0.05 %" } : c)),
+        ...(i === last ? [{ id: "stability-16h", title: "Extended stability confirmed (16 hours)", section: "final", verdict: "FAIL" as const, notMeasured: true, measured: "no checkpoint recorded in extended, day, final", threshold: "a checkpoint", advice: "", value: null }] : []),
+      ],
+      ...(i === last ? { verdict: "FAIL" as const, exit_code: 1 } : {}),
+    }));
+    writeChained(path.join(syn.reportsDir, "checkpoints.jsonl"), records);
+    const r = await load(syn.reportsDir);
+    expect(r.signoff.criteria.filter((c) => c.verdict === "FAIL")).toEqual([]);
+    expect(r.signoff.decision).toBe("NO-GO");
+    expect(r.signoff.reasons).toEqual([expect.stringMatching(/^the final@24:00 checkpoint FAILed: Extended stability confirmed \(16 hours\): no checkpoint recorded/)]);
+    // The same record passing: no such finding.
+    writeChained(path.join(syn.reportsDir, "checkpoints.jsonl"), records.map((rec, i) => (i === last ? { ...rec, verdict: "PASS" as const, exit_code: 0, checks: rec.checks.filter((c) => c.id !== "stability-16h") } : rec)));
+    const ok = await load(syn.reportsDir);
+    expect(ok.signoff.findings.filter((f) => f.kind === "finalCheckpointFailed")).toEqual([]);
+  });
+
   it("before the final checkpoints are due: PENDING, the remaining slots not yet due", async () => {
     const syn = writeSynthetic(tempDir(), { startedHoursAgo: 6.2, missed: [] });
     // Only what had run 6.2 hours after the cutover.
