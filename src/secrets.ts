@@ -10,7 +10,7 @@
  * One registry per process, set when the config is resolved (setSecretRegistry); until then the
  * default channel variables and the secret-looking names of the environment are used.
  */
-import { alertChannelsSchema, type AlertChannelsConfig, type AlertChannelsConfigInput } from "./alerts/config.js";
+import { alertChannelsSchema, type AlertChannelsConfig, type AlertChannelsConfigInput } from "./alerts/config-schema.js";
 import { Redactor, secretForms, smtpAuthSecrets, urlSecrets } from "./alerts/redact.js";
 
 type Env = Record<string, string | undefined>;

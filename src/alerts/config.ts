@@ -3,66 +3,15 @@
  * URLs, routing keys, SMTP passwords) are read from the environment when channels are built and
  * never stored in the config. Nothing is configured by default.
  */
-import { z } from "zod";
 import { EmailChannel } from "./email-channel.ts";
-import { DEFAULT_TIMEOUT_MS } from "./http-post.ts";
-import { PAGERDUTY_EVENTS_URL, PagerDutyChannel } from "./pagerduty-channel.ts";
+import { alertChannelsSchema, type AlertChannelsConfig, type AlertChannelsConfigInput } from "./config-schema.ts";
+import { PagerDutyChannel } from "./pagerduty-channel.ts";
 import { SlackChannel } from "./slack-channel.ts";
 import type { AlertChannel, AlertChannelType, AlertRouting } from "./types.ts";
 import { WebhookChannel } from "./webhook-channel.ts";
 
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name");
-
-export const slackConfigSchema = z.object({
-  webhookUrlEnv: envName.default("SLACK_WEBHOOK_URL"),
-  channel: z.string().default("#incidents"),
-});
-
-export const pagerDutyConfigSchema = z.object({
-  routingKeyEnv: envName.default("PAGERDUTY_ROUTING_KEY"),
-  eventsUrl: z.url().default(PAGERDUTY_EVENTS_URL),
-  /** payload.source; defaults to "cutover-monitor@<hostname>". */
-  source: z.string().min(1).optional(),
-  /** The PagerDuty service the key routes to, e.g. "abaco-incidents" (for reports only). */
-  service: z.string().optional(),
-});
-
-export const emailConfigSchema = z.object({
-  /** A literal host wins; otherwise the host is read from `hostEnv`. */
-  host: z.string().min(1).optional(),
-  hostEnv: envName.default("SMTP_HOST"),
-  port: z.number().int().min(1).max(65535).default(587),
-  secure: z.boolean().default(false),
-  requireTLS: z.boolean().default(false),
-  userEnv: envName.default("SMTP_USER"),
-  passEnv: envName.default("SMTP_PASS"),
-  from: z.string().min(3).default("cutover-monitor@localhost"),
-  to: z.array(z.string().min(3)).min(1).default(["ops-team@abaco.com"]),
-});
-
-export const webhookConfigSchema = z.object({
-  urlEnv: envName.default("ALERT_WEBHOOK_URL"),
-});
-
-const channelNames = z.array(z.string().min(1));
-
-export const alertRoutingSchema = z.object({
-  critical: channelNames.default(["pagerduty", "slack", "email", "webhook"]),
-  warning: channelNames.default(["slack", "webhook"]),
-  info: channelNames.default(["webhook"]),
-});
-
-export const alertChannelsSchema = z.object({
-  slack: slackConfigSchema.optional(),
-  pagerduty: pagerDutyConfigSchema.optional(),
-  email: emailConfigSchema.optional(),
-  webhook: webhookConfigSchema.optional(),
-  routing: alertRoutingSchema.default(() => alertRoutingSchema.parse({})),
-  timeoutMs: z.number().int().positive().default(DEFAULT_TIMEOUT_MS),
-});
-
-export type AlertChannelsConfig = z.infer<typeof alertChannelsSchema>;
-export type AlertChannelsConfigInput = z.input<typeof alertChannelsSchema>;
+export { alertChannelsSchema, alertRoutingSchema, emailConfigSchema, pagerDutyConfigSchema, slackConfigSchema, webhookConfigSchema } from "./config-schema.ts";
+export type { AlertChannelsConfig, AlertChannelsConfigInput } from "./config-schema.ts";
 
 export interface ChannelStatus {
   name: string;

@@ -2,7 +2,8 @@
 import { deliveryErrorFromFailure, deliveryErrorFromStatus } from "./delivery-error.ts";
 import { describeEndpoint } from "./redact.ts";
 
-export const DEFAULT_TIMEOUT_MS = 5_000;
+import { DEFAULT_TIMEOUT_MS } from "./config-schema.ts";
+export { DEFAULT_TIMEOUT_MS };
 const MAX_RESPONSE_CHARS = 2_000;
 
 export interface PostJsonOptions {

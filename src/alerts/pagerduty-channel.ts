@@ -13,7 +13,8 @@ import { DEFAULT_TIMEOUT_MS, postJson } from "./http-post.ts";
 import { truncate } from "./notice-text.ts";
 import type { AlertChannel, AlertNotice, AlertSeverity } from "./types.ts";
 
-export const PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue";
+import { PAGERDUTY_EVENTS_URL } from "./config-schema.ts";
+export { PAGERDUTY_EVENTS_URL };
 
 export interface PagerDutyChannelOptions {
   routingKey: string;
