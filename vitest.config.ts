@@ -1,9 +1,12 @@
 import { defineConfig } from "vitest/config";
 import { PHASES, phaseTestOptions } from "./specs/phase-project.js";
+import HeavyFirst from "./test/heavy-first.js";
 
 /** One vitest project per checklist phase (the product: specs/) plus the monitor's own tests (test/). */
 export default defineConfig({
   test: {
+    // The longest self-test files first (test/heavy-first.ts): a clean clone has no cached durations.
+    sequence: { sequencer: HeavyFirst },
     projects: [
       ...PHASES.map((phase) => ({ test: { name: phase, ...phaseTestOptions(phase) } })),
       {

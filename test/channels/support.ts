@@ -193,8 +193,12 @@ export function dataQualityContext(config: MonitorConfig, r: unknown): Checkpoin
  * The probe needs the channels' secrets in this process's environment (as the monitor would).
  */
 export async function judgeOutputs(config: MonitorConfig, env: Services["env"]): Promise<Judged> {
+  // Set for the probe only: the test files of a worker share its environment (isolate: false).
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
   Object.assign(process.env, env);
-  const r = await probeDataQuality(config.target, { now: () => Date.now() });
+  const r = await probeDataQuality(config.target, { now: () => Date.now() }).finally(() => {
+    for (const [k, v] of Object.entries(saved)) v === undefined ? delete process.env[k] : (process.env[k] = v);
+  });
   if (!r.ok) throw new Error(`dataQuality probe failed: ${r.failure}: ${r.message}`);
   const context = dataQualityContext(config, r);
   const defs = CATALOGUE.filter((d) => (OUTPUT_CHECKS as readonly string[]).includes(d.id));

@@ -35,6 +35,7 @@ describe("worker threads measure what one thread measures, against Azurite and P
   let s: Services;
   let dir: string;
   let config: ReturnType<typeof monitorConfigSchema.parse>;
+  const saved: Record<string, string | undefined> = {};
   beforeAll(async () => {
     s = await startServices();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "dq-threads-"));
@@ -78,9 +79,12 @@ describe("worker threads measure what one thread measures, against Azurite and P
         },
       },
     });
+    for (const k of Object.keys(s.env)) saved[k] = process.env[k];
     Object.assign(process.env, s.env);
   });
   afterAll(async () => {
+    // The test files of a worker share its environment (isolate: false).
+    for (const [k, v] of Object.entries(saved)) v === undefined ? delete process.env[k] : (process.env[k] = v);
     useScanThreads(true);
     await s?.stop();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });

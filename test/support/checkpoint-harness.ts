@@ -51,7 +51,8 @@ export interface CheckpointRun {
 }
 
 /** Alert channels are off unless a test configures them (the test runner's env must not leak in). */
-const CHANNELS_OFF = { SLACK_WEBHOOK_URL: "", PAGERDUTY_ROUTING_KEY: "", SMTP_HOST: "", SMTP_USER: "", SMTP_PASS: "", ALERT_WEBHOOK_URL: "" };
+/** Alert channels off, and no remote output channel unless a test passes its variables. */
+const CHANNELS_OFF = { SLACK_WEBHOOK_URL: "", PAGERDUTY_ROUTING_KEY: "", SMTP_HOST: "", SMTP_USER: "", SMTP_PASS: "", ALERT_WEBHOOK_URL: "", AZURE_STORAGE_CONNECTION_STRING: "", SUPABASE_DB_URL: "" };
 
 export function readRecords(reportsDir: string): Record<string, any>[] {
   const file = path.join(reportsDir, "checkpoints.jsonl");
