@@ -1,7 +1,7 @@
 /**
  * The 24-hour watch (issue 9 §6), `npm run bench -- --only=watch`:
  *
- * 1. The compressed 24 hours: `npm run monitor -- --cutover --speed 720` (the demo's speed) on a
+ * 1. The compressed 24 hours: `npm run monitor -- --cutover --speed 1440` (the demo's speed) on a
  *    healthy reference pipeline the watch starts itself, the default schedule (20 checkpoints),
  *    a sample every 15 s of its clock. Wall time from spawn to exit, every checkpoint's wall time
  *    inside the watch (the `ms` of its line in samples.jsonl), and the watch process's resident
@@ -24,6 +24,7 @@ import path from "node:path";
 import { monitorConfigSchema } from "../src/config/resolve.ts";
 import { loadGolden, percentile, postGoldenTape } from "../src/probes/kpi-latency.ts";
 import { freePort, machine, median, ROOT, round, run, sig4, startPipeline, stopPid, target, type Target } from "./util.ts";
+import { readJsonl } from "../scripts/read-jsonl.js";
 
 const LAUNCHER = path.join(ROOT, "bin", "cutover-monitor.mjs");
 /** The alert channels blanked: a bench never pages anyone (values from .env are not read over these). */
@@ -112,20 +113,6 @@ class WatchProcess {
   }
 }
 
-function readJsonl(file: string): any[] {
-  if (!fs.existsSync(file)) return [];
-  return fs
-    .readFileSync(file, "utf8")
-    .split("\n")
-    .filter((l) => l.trim())
-    .flatMap((l) => {
-      try {
-        return [JSON.parse(l)];
-      } catch {
-        return [];
-      }
-    });
-}
 
 function writeConfig(dir: string, body: object): string {
   const file = path.join(dir, "bench-watch.config.ts");
@@ -221,8 +208,8 @@ async function compressed24h(progress: (t: string) => void, speed: number): Prom
     const firstFloors = median(floors.slice(1, 4));
     const lastFloors = median(floors.slice(-3));
     const noise = Math.max(...floors.slice(1, 6)) - Math.min(...floors.slice(1, 6));
-    // The stability checkpoints' records: timings_ms.specs and the probes are real ms; collect is
-    // on the watch's clock (divided by the speed here).
+    // The stability checkpoints' records: timings_ms are real ms (the watch's clock holds while a
+    // checkpoint runs).
     const records = readJsonl(path.join(reports, "checkpoints.jsonl")).filter((r) => r.phase === "stability" && r.metrics?.timings_ms);
     const tm = records.map((r) => r.metrics.timings_ms as { collect: number; specs: number; probes: Record<string, number> });
     const probeMedians = Object.keys(tm[0]?.probes ?? {}).map((k) => [k, median(tm.map((x) => x.probes[k] ?? 0))] as const).sort((a, b) => b[1] - a[1]);
@@ -243,7 +230,7 @@ async function compressed24h(progress: (t: string) => void, speed: number): Prom
       stability_ms: stability,
       stability_median_ms: Math.round(median(stability)),
       stability_max_ms: Math.max(...stability),
-      stability_parts_ms: tm.length ? { specs: Math.round(median(tm.map((x) => x.specs))), collect: Math.round(median(tm.map((x) => x.collect / speed))), slowest_probe: probeMedians[0] ? `${probeMedians[0][0]} ${Math.round(probeMedians[0][1])} ms` : "n/a" } : null,
+      stability_parts_ms: tm.length ? { specs: Math.round(median(tm.map((x) => x.specs))), collect: Math.round(median(tm.map((x) => x.collect))), slowest_probe: probeMedians[0] ? `${probeMedians[0][0]} ${Math.round(probeMedians[0][1])} ms` : "n/a" } : null,
       samples: samples.length,
       sample_median_ms: Math.round(median(samples.map((s) => s.ms))),
       alerts_fired: fired,
@@ -435,8 +422,8 @@ export interface WatchBench {
 export async function benchWatch(progress: (t: string) => void, opts: { minutes?: number; speed?: number } = {}): Promise<WatchBench> {
   const t0 = performance.now();
   const minutes = opts.minutes ?? 5;
-  const speed = opts.speed ?? 720;
-  const out: WatchBench = { machine: machine(), command: `npm run bench -- --only=watch${minutes !== 5 ? ` --watch-minutes=${minutes}` : ""}${speed !== 720 ? ` --watch-speed=${speed}` : ""}`, total_s: 0 };
+  const speed = opts.speed ?? 1440;
+  const out: WatchBench = { machine: machine(), command: `npm run bench -- --only=watch${minutes !== 5 ? ` --watch-minutes=${minutes}` : ""}${speed !== 1440 ? ` --watch-speed=${speed}` : ""}`, total_s: 0 };
   // The launcher rebuilds dist/ when a source is newer: do that first, outside every measurement.
   await run(process.execPath, [LAUNCHER, "monitor", "--help"], { timeoutMs: 120_000 });
   try {

@@ -43,7 +43,7 @@ same run; prints a JSON summary (stdout), progress on stderr, and rewrites BENCH
   --only=PART,...   a subset of: engine, audit, idle, checkpoint, logscan, report, dataquality, watch (BENCHMARKS.md is then
                     left alone, except the watch's and the data quality's own sections, written in place)
   --watch-minutes=N the watch's real-time measurement, minutes (default 5; about 2 x 0.3 N more without the watch)
-  --watch-speed=N   the watch's compressed 24 hours, --speed (default 720, the demo's)
+  --watch-speed=N   the watch's compressed 24 hours, --speed (default 1440, the demo's)
   --dq-rows=N       data quality: rows per channel (default 1000000); --dq-runs=N fresh processes (default 5);
                     --dq-loader=tsx the monitor's sources through tsx instead of its esbuild build
   --write           with --only: write BENCHMARKS.md anyway
@@ -200,7 +200,7 @@ async function main() {
   // The 24-hour watch (issue 9 §6): about 4 min compressed + 5 min real time + 3 min without it.
   let watch: WatchBench | undefined;
   if (want("watch")) {
-    watch = await part(summary, "watch", () => benchWatch(log, { minutes: Number(arg("watch-minutes") ?? 5), speed: Number(arg("watch-speed") ?? 720) }));
+    watch = await part(summary, "watch", () => benchWatch(log, { minutes: Number(arg("watch-minutes") ?? 5), speed: Number(arg("watch-speed") ?? 1440) }));
     if (watch) Object.assign(T, watchTargets(watch));
   }
 

@@ -32,6 +32,7 @@ import { pipelineIntervalFor, restartDelayFor } from "../src/monitor/compress.js
 import { keepRunsFor, readPid } from "../src/monitor/reference-pipeline.js";
 import { hhmm } from "../src/monitor/time.js";
 import { pidAlive } from "../src/state/pid.js";
+import { readJsonl } from "./read-jsonl.js";
 
 const DEFAULT_SPEED = 1440;
 const HELP = `usage: npm run demo [-- --help]
@@ -171,20 +172,6 @@ async function startServices(env: Record<string, string>, logFile: string): Prom
   return { child, message };
 }
 
-function readJsonl<T>(file: string): T[] {
-  if (!fs.existsSync(file)) return [];
-  return fs
-    .readFileSync(file, "utf8")
-    .split("\n")
-    .filter((l) => l.trim())
-    .flatMap((l) => {
-      try {
-        return [JSON.parse(l) as T];
-      } catch {
-        return [];
-      }
-    });
-}
 
 interface RecordLine {
   phase: string;

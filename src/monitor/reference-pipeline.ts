@@ -9,6 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import type { MonitorConfig } from "../config/schema.js";
+import { resolveTargetPath } from "../config/target.js";
 import { PACKAGE_ROOT } from "../checkpoint/run-specs.js";
 import { MonitorUserError } from "../errors.js";
 import { pipelineIntervalFor, restartDelayFor } from "./compress.js";
@@ -79,15 +80,20 @@ export function channelFlags(config: MonitorConfig, speed = 1): string[] {
   const a: string[] = [];
   if (o.azure) a.push("--azure-container", o.azure.container, "--azure-env", o.azure.connectionStringEnv);
   if (o.supabase) a.push("--supabase-schema", o.supabase.schema, "--supabase-env", o.supabase.connectionStringEnv, "--supabase-tables", `runs=${o.supabase.tables.runs},loans_processed=${o.supabase.tables.rows},kpi_results=${o.supabase.tables.kpis}`);
-  // Compressed, a run follows the previous one within a second: keep the runs of the last few real
-  // seconds, so that a run the monitor is still reading is not pruned under it.
+  // Compressed, a run follows the previous one within a second: keep the runs of the last 20 real
+  // seconds, so that a run the monitor is still reading (slowly, on a busy machine) is not pruned under it.
   if (a.length && speed !== 1) a.push("--keep-runs", String(keepRunsFor(speed)));
   return a;
 }
 
-/** Runs the compressed pipeline keeps in Azure and Supabase: 5 real seconds' worth (5, as uncompressed, at least). */
+/**
+ * Runs the compressed pipeline keeps in Azure and Supabase: 20 real seconds' worth (5, as
+ * uncompressed, at least). With 5 seconds' worth a checkpoint slowed by a loaded machine found
+ * the run latest.json named already pruned ("manifest not found").
+ */
+export const KEEP_RUNS_REAL_SECONDS = 20;
 export function keepRunsFor(speed: number): number {
-  return Math.min(1000, Math.max(5, Math.ceil(5 / pipelineIntervalFor(speed))));
+  return Math.min(1000, Math.max(5, Math.ceil(KEEP_RUNS_REAL_SECONDS / pipelineIntervalFor(speed))));
 }
 
 function channelNames(config: MonitorConfig): string[] {
@@ -120,6 +126,13 @@ export async function ensureReferencePipeline(input: { config: MonitorConfig; sp
   }
   const args = ["--import", `file://${TSX_LOADER}`, CLI, "start", "--dir", dir, "--port", String(port), "--interval", String(intervalS), "--allow-faults", "--supervise", "--restart-delay-ms", String(restartDelayFor(speed)), ...channelFlags(config, speed)];
   if (input.beforeCutover) args.push("--version", "v1");
+  // The tape the monitor recomputes from is the tape the pipeline reads: a config naming another
+  // than the pipeline's own generated 10k-row tape starts it on that one.
+  const tape = config.target.outputs.local.inputFile ? resolveTargetPath(config.target, config.target.outputs.local.inputFile) : null;
+  if (tape && tape !== path.join(dir, "input", "loans-10k.csv")) {
+    if (!fs.existsSync(tape)) throw new MonitorUserError("E_PIPELINE_START", `target.outputs.local.inputFile: ${tape} does not exist; the reference pipeline would read another tape than the one its outputs are checked against`);
+    args.push("--input", tape);
+  }
   input.print(`reference pipeline: starting it in ${dir} on port ${port} (run interval ${intervalS} s = ${30} s at x${speed}, supervised, faults allowed; writes ${channelNames(config).join(", ")})`);
   const r = await execa(process.execPath, args, { cwd: PACKAGE_ROOT, reject: false, timeout: 90_000, stdin: "ignore", env: { ...process.env, PIPELINE_DIR: dir, PIPELINE_PORT: String(port) } });
   const m = /url=(\S+) pid=(\d+)(?: supervisor_pid=(\d+))?/.exec(String(r.stdout));

@@ -8,12 +8,15 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { execa, type ResultPromise } from "execa";
-import { ROOT, TSX_IMPORT, alive, freePort, readPidFile, waitFor } from "../support/pipeline-harness.js";
+import { ROOT, TSX_IMPORT, alive, freePort, readPidFile, waitFor, writeTape } from "../support/pipeline-harness.js";
 import { writeConfig } from "../support/checkpoint-harness.js";
 
 export { ROOT, waitFor, alive };
 
 const CHANNELS_OFF = { SLACK_WEBHOOK_URL: "", PAGERDUTY_ROUTING_KEY: "", SMTP_HOST: "", SMTP_USER: "", SMTP_PASS: "", ALERT_WEBHOOK_URL: "", CUTOVER_MONITOR_PING_URL: "" };
+
+/** The tape of the pipelines these tests' watches start (relative to the pipeline's dir). */
+const TAPE = "input/loans-1k.csv";
 
 export interface WatchEnv {
   dir: string;
@@ -30,6 +33,12 @@ export async function watchEnv(config: Record<string, unknown>, extraEnv: Record
   const reportsDir = path.join(dir, "reports");
   const pipelineDir = path.join(dir, "pipeline");
   fs.mkdirSync(reportsDir, { recursive: true });
+  // A 1,000-row tape, as the demo's: compressed, the pipeline runs it every quarter of a second
+  // beside the monitor; the 10k-row default would cost these tests a third of a core per pipeline.
+  // The watch starts the pipeline on the tape the config names.
+  await writeTape(path.join(pipelineDir, TAPE), 1000);
+  const target = (config.target ?? {}) as Record<string, any>;
+  config = { ...config, target: { ...target, outputs: { ...target.outputs, local: { inputFile: TAPE, ...target.outputs?.local } } } };
   const port = await freePort();
   return {
     dir,
