@@ -8,7 +8,7 @@
  *    it), writing every run to the three channels, on a small tape and with a bounded heap;
  * 3. runs the watch, `monitor --cutover --speed 1440 --scenario scenarios/demo.ts --keep-pipeline`:
  *    the cutover, the 20 scheduled checkpoints and the samples between them; the scenario's latency
- *    incident (18:00-19:30) is caught by a sample, escalated at 10 and 15 minutes and resolved;
+ *    incident (17:15-19:45) is caught by a sample, escalated at 10 and 15 minutes and resolved;
  * 4. builds the report, signs the 24-hour decision in the three leads' roles (labelled as the
  *    demo's, not a person's), verifies the signed bundle, and prints a closing summary from the
  *    records;
@@ -42,8 +42,8 @@ pipeline, on this machine only: starts local alert receivers and the output chan
 (Azurite for Azure Blob Storage; PostgreSQL for Supabase: the server SUPABASE_DB_URL names, else an
 embedded PGlite), starts the reference pipeline writing to the three channels, then the watch
 (npm run monitor -- --cutover --speed ${DEFAULT_SPEED} --scenario scenarios/demo.ts): the cutover to V2, the
-20 scheduled checkpoints and samples between them; a latency incident at 18:00 is caught by a
-sample, escalated and resolved after 19:30. Then the report, the sign-off (signed by the demo in the
+20 scheduled checkpoints and samples between them; a latency incident at 17:15 is caught by a
+sample, escalated and resolved after 19:45. Then the report, the sign-off (signed by the demo in the
 three leads' roles: a demonstration, not a person's signature) and its verification, and a summary
 of what was caught and when. It leaves the pipeline running (the channels' stand-ins stop with it)
 and prints what to run next and how to stop it. No options.
