@@ -87,8 +87,12 @@ export async function openAzure(target: TargetConfig, a: AzureConfig): Promise<C
       };
     },
     async hasRun(runId) {
+      // Held means complete: the writer uploads a run's blobs side by side and only then moves
+      // latest.json, so a run newer than the pointer can have its rows and not yet its manifest.
+      const blobs = [a.rowsBlob, a.kpiBlob, ...(a.manifestBlob ? [a.manifestBlob] : [])];
       try {
-        return await container.getBlobClient(prefixOf(runId) + a.rowsBlob).exists({ abortSignal: signal() });
+        const found = await Promise.all(blobs.map((b) => container.getBlobClient(prefixOf(runId) + b).exists({ abortSignal: signal() })));
+        return found.every(Boolean);
       } catch (err) {
         return fail(`looking for run ${runId}`, err);
       }
