@@ -7,15 +7,20 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { spawn, spawnSync } from "node:child_process";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { removeDeadAllureTemps } from "../../src/checkpoint/run-checkpoint.js";
 
 describe("Allure temp files of killed checkpoints", () => {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), "allure-temps-"));
-  const live = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
+  let root: string;
+  let live: ReturnType<typeof spawn>;
+  // Started in a hook, not while the file is collected (`vitest list` would leave it running).
+  beforeAll(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), "allure-temps-"));
+    live = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
+  });
   afterAll(() => {
-    live.kill("SIGKILL");
-    fs.rmSync(root, { recursive: true, force: true });
+    live?.kill("SIGKILL");
+    if (root) fs.rmSync(root, { recursive: true, force: true });
   });
 
   it("removes the temp files of a dead checkpoint's dir, keeps its results and a live one's temp", () => {
